@@ -1,0 +1,110 @@
+"""The one normalized record shape that every feed adapter produces.
+
+Adapters are pure functions ``parse(raw: bytes) -> ParsedSnapshot``. They normalize units
+(through ``schema.domain.money.to_per_mtok``) and field names, but they do not decide
+identity: which canonical model or provider a record belongs to is decided later by
+``schema.feeds.identity`` from ``provider``, ``provider_model_id`` and ``identity_hints``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+
+
+class SnapshotError(Exception):
+    """A snapshot that cannot be used at all (malformed, truncated, empty, wrong format,
+    too large, too many invalid records). The run fails whole and nothing changes."""
+
+
+@dataclass(frozen=True)
+class PriceTierObservation:
+    """Prices that replace the base ones once a request's input reaches min_input_tokens."""
+
+    min_input_tokens: int
+    input_per_mtok: Decimal | None = None
+    output_per_mtok: Decimal | None = None
+    cached_input_per_mtok: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class PriceObservation:
+    """One price as a feed states it, in USD per 1M tokens.
+
+    ``effective_from``/``effective_to`` are the feed's own dates (genai-prices
+    ``start_date``, llm-prices ``from_date``/``to_date``), None where it gives none.
+    """
+
+    input_per_mtok: Decimal | None
+    output_per_mtok: Decimal | None
+    cached_input_per_mtok: Decimal | None = None
+    tiers: tuple[PriceTierObservation, ...] = ()
+    effective_from: datetime | None = None
+    effective_to: datetime | None = None
+
+
+@dataclass(frozen=True)
+class BenchmarkObservation:
+    slug: str
+    name: str
+    score: float
+    higher_is_better: bool = True
+
+
+@dataclass(frozen=True)
+class FeedRecord:
+    """One route as one feed describes it: a provider serving a model under an id.
+
+    None means "the feed does not say"; it never means false or zero.
+    """
+
+    provider: str
+    """The feed's own id for the provider ('bedrock_converse', 'amazon-bedrock', 'openrouter')."""
+    provider_model_id: str
+    """The model id exactly as the feed gives it for this provider."""
+    name: str | None = None
+    provider_name: str | None = None
+    creator: str | None = None
+    """The creator as the feed names it ('qwen', 'Qwen', 'anthropic'), when it says."""
+    identity_hints: tuple[str, ...] = ()
+    """Other names the feed itself ties to this model (OpenRouter canonical_slug and
+    hugging_face_id, models.dev base_model, ...). Identity rules use them; never guesses."""
+    context_window: int | None = None
+    max_output_tokens: int | None = None
+    input_modalities: tuple[str, ...] | None = None
+    output_modalities: tuple[str, ...] | None = None
+    capabilities: frozenset[str] | None = None
+    """Names of schema capability enum members: VISION, REASONING, FUNCTION_CALLING, ..."""
+    released_on: date | None = None
+    knowledge_cutoff: date | None = None
+    license: str | None = None
+    open_weights: bool | None = None
+    benchmarks: tuple[BenchmarkObservation, ...] = ()
+    price: PriceObservation | None = None
+    """The price the feed says is in force now; None when it publishes none."""
+    price_history: tuple[PriceObservation, ...] = ()
+    """Dated prices the feed carries besides the current one (past and future)."""
+    url: str | None = None
+    """Where a person can check this record (the feed's page or file for it)."""
+
+
+@dataclass(frozen=True)
+class InvalidRecord:
+    """A record skipped as unusable, with the field at fault and why."""
+
+    record: str
+    field: str
+    reason: str
+
+    def describe(self, feed: str) -> str:
+        return f"{feed}: record {self.record!r}, field {self.field!r}: {self.reason}"
+
+
+@dataclass
+class ParsedSnapshot:
+    feed: str
+    records: list[FeedRecord] = field(default_factory=list)
+    invalid: list[InvalidRecord] = field(default_factory=list)
+    published_at: datetime | None = None
+    """The snapshot's own timestamp, where it carries one."""
