@@ -1,0 +1,35 @@
+"""Every ORM table, imported here so that metadata (and Alembic) sees all of them."""
+
+from schema.models.auth import ApiKey
+from schema.models.catalog import (
+    Benchmark,
+    BenchmarkScore,
+    FactSource,
+    LlmModel,
+    ModelAlias,
+    Offering,
+    Organization,
+    Provider,
+    ProviderAlias,
+)
+from schema.models.feeds import FeedRun, FeedSource, UnmatchedName
+from schema.models.pricing import ObservedPrice, Price, PriceChangeEvent
+
+__all__ = [
+    "ApiKey",
+    "Benchmark",
+    "BenchmarkScore",
+    "FactSource",
+    "FeedRun",
+    "FeedSource",
+    "LlmModel",
+    "ModelAlias",
+    "ObservedPrice",
+    "Offering",
+    "Organization",
+    "Price",
+    "PriceChangeEvent",
+    "Provider",
+    "ProviderAlias",
+    "UnmatchedName",
+]

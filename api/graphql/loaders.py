@@ -1,0 +1,125 @@
+"""DataLoaders, created per request. Each batch opens its own short read session."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Hashable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from strawberry.dataloader import DataLoader
+
+from schema.models import (
+    Benchmark,
+    BenchmarkScore,
+    FactSource,
+    LlmModel,
+    ModelAlias,
+    Offering,
+    Organization,
+    Price,
+    Provider,
+)
+from schema.queries.catalog import select_current_prices, select_last_reviewed, select_price_history
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+Fetch = Callable[[AsyncSession, Sequence[Any]], Awaitable[dict[Any, Any]]]
+
+
+def _loader(sessions: async_sessionmaker[AsyncSession], fetch: Fetch, default: Callable[[], Any]) -> DataLoader[Any, Any]:
+    async def load(keys: list[Any]) -> list[Any]:
+        async with sessions() as session:
+            found = await fetch(session, keys)
+        return [found.get(key, default()) for key in keys]
+
+    return DataLoader(load_fn=load)
+
+
+def _by_id(table: type) -> Fetch:
+    async def fetch(session: AsyncSession, ids: Sequence[int]) -> dict[int, Any]:
+        rows = await session.scalars(select(table).where(table.id.in_(ids)))  # type: ignore[attr-defined]
+        return {row.id: row for row in rows}
+
+    return fetch
+
+
+def _grouped(table: type, column: str, *order: Any) -> Fetch:
+    async def fetch(session: AsyncSession, keys: Sequence[int]) -> dict[int, list[Any]]:
+        key_column = getattr(table, column)
+        rows = await session.scalars(select(table).where(key_column.in_(keys)).order_by(*order))
+        grouped: dict[int, list[Any]] = defaultdict(list)
+        for row in rows:
+            grouped[getattr(row, column)].append(row)
+        return grouped
+
+    return fetch
+
+
+async def _current_prices(session: AsyncSession, offering_ids: Sequence[int]) -> dict[int, Price]:
+    return {row.offering_id: row for row in await session.scalars(select_current_prices(offering_ids))}
+
+
+async def _last_reviewed(session: AsyncSession, model_ids: Sequence[int]) -> dict[int, datetime]:
+    return dict((await session.execute(select_last_reviewed(model_ids))).tuples().all())
+
+
+async def _price_history(
+    session: AsyncSession, keys: Sequence[tuple[int, str | None, datetime | None]]
+) -> dict[tuple[int, str | None, datetime | None], list[tuple[Price, Offering]]]:
+    """Keys are (model id, provider filter, since); one statement per distinct filter."""
+    found: dict[tuple[int, str | None, datetime | None], list[tuple[Price, Offering]]] = defaultdict(list)
+    filters = {(provider, since) for _model, provider, since in keys}
+    for provider, since in filters:
+        model_ids = [model for model, p, s in keys if (p, s) == (provider, since)]
+        rows = await session.execute(select_price_history(model_ids, provider, since))
+        for price, offering in rows.tuples():
+            found[(offering.model_id, provider, since)].append((price, offering))
+    return found
+
+
+@dataclass
+class Loaders:
+    model_by_id: DataLoader[int, LlmModel | None]
+    organization_by_id: DataLoader[int, Organization | None]
+    provider_by_id: DataLoader[int, Provider | None]
+    benchmark_by_id: DataLoader[int, Benchmark | None]
+    offerings_by_model_id: DataLoader[int, list[Offering]]
+    offerings_by_provider_id: DataLoader[int, list[Offering]]
+    current_price_by_offering_id: DataLoader[int, Price | None]
+    scores_by_model_id: DataLoader[int, list[BenchmarkScore]]
+    aliases_by_model_id: DataLoader[int, list[ModelAlias]]
+    sources_by_model_id: DataLoader[int, list[FactSource]]
+    last_reviewed_by_model_id: DataLoader[int, datetime | None]
+    price_history: DataLoader[tuple[int, str | None, datetime | None], list[tuple[Price, Offering]]]
+
+
+def create_loaders(sessions: async_sessionmaker[AsyncSession]) -> Loaders:
+    def none() -> None:
+        return None
+
+    return Loaders(
+        model_by_id=_loader(sessions, _by_id(LlmModel), none),
+        organization_by_id=_loader(sessions, _by_id(Organization), none),
+        provider_by_id=_loader(sessions, _by_id(Provider), none),
+        benchmark_by_id=_loader(sessions, _by_id(Benchmark), none),
+        offerings_by_model_id=_loader(
+            sessions, _grouped(Offering, "model_id", Offering.provider_id, Offering.region), list
+        ),
+        offerings_by_provider_id=_loader(
+            sessions, _grouped(Offering, "provider_id", Offering.model_id, Offering.region), list
+        ),
+        current_price_by_offering_id=_loader(sessions, _current_prices, none),
+        scores_by_model_id=_loader(sessions, _grouped(BenchmarkScore, "model_id", BenchmarkScore.id), list),
+        aliases_by_model_id=_loader(
+            sessions, _grouped(ModelAlias, "model_id", ModelAlias.source, ModelAlias.name), list
+        ),
+        sources_by_model_id=_loader(
+            sessions, _grouped(FactSource, "model_id", FactSource.source, FactSource.field), list
+        ),
+        last_reviewed_by_model_id=_loader(sessions, _last_reviewed, none),
+        price_history=_loader(sessions, _price_history, list),
+    )

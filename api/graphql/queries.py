@@ -1,0 +1,109 @@
+"""Query root: the catalog."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from enum import Enum
+
+import strawberry
+from sqlalchemy import select
+from strawberry.types import Info
+
+from api.context import Context
+from api.graphql.pagination import check_first, decode_cursor, encode_cursor
+from api.graphql.types.catalog import (
+    CapabilityEnum,
+    ModelConnectionType,
+    ModelEdgeType,
+    ModelType,
+    PageInfoType,
+    ProviderType,
+)
+from schema.models import LlmModel, Provider
+from schema.queries.catalog import count_models, model_filter_conditions, select_models_page
+
+
+@strawberry.input(name="ModelFilter")
+class ModelFilterInput:
+    search: str | None = strawberry.field(
+        default=None, description="Case-insensitive match on name, slug or alias."
+    )
+    creator: str | None = None
+    provider: str | None = None
+    capabilities: list[CapabilityEnum] | None = None
+    min_context_window: int | None = None
+    max_output_price_per_mtok: Decimal | None = strawberry.field(
+        default=None, name="maxOutputPricePerMTok"
+    )
+
+
+@strawberry.enum(name="ModelOrder")
+class ModelOrder(Enum):
+    NAME = "NAME"
+    RELEASED_ON_DESC = "RELEASED_ON_DESC"
+    CONTEXT_WINDOW_DESC = "CONTEXT_WINDOW_DESC"
+    CHEAPEST_OUTPUT_PRICE = "CHEAPEST_OUTPUT_PRICE"
+
+
+@strawberry.type
+class Query:
+    @strawberry.field
+    async def model(self, info: Info[Context, None], slug: str) -> ModelType | None:
+        async with info.context.sessions() as session:
+            row = await session.scalar(select(LlmModel).where(LlmModel.slug == slug))
+        return ModelType.from_row(row) if row is not None else None
+
+    @strawberry.field
+    async def models(
+        self,
+        info: Info[Context, None],
+        filter: ModelFilterInput | None = None,
+        order_by: ModelOrder = ModelOrder.NAME,
+        first: int = 50,
+        after: str | None = None,
+    ) -> ModelConnectionType:
+        limit = check_first(first, info.context.settings.max_page_size)
+        offset = decode_cursor(after) + 1 if after is not None else 0
+        given = filter or ModelFilterInput()
+        conditions = model_filter_conditions(
+            search=given.search,
+            creator=given.creator,
+            provider=given.provider,
+            capabilities=[capability.value for capability in given.capabilities or ()],
+            min_context_window=given.min_context_window,
+            max_output_price_per_mtok=given.max_output_price_per_mtok,
+        )
+        async with info.context.sessions() as session:
+            total = await session.scalar(count_models(conditions)) or 0
+            rows = (
+                await session.scalars(
+                    select_models_page(conditions, order_by.value, offset=offset, limit=limit)
+                )
+            ).all()
+        loader = info.context.loaders.model_by_id
+        for row in rows:
+            loader.prime(row.id, row)
+        edges = [
+            ModelEdgeType(cursor=encode_cursor(offset + index), node=ModelType.from_row(row))
+            for index, row in enumerate(rows)
+        ]
+        return ModelConnectionType(
+            edges=edges,
+            page_info=PageInfoType(
+                has_next_page=offset + len(rows) < total,
+                end_cursor=edges[-1].cursor if edges else None,
+            ),
+            total_count=total,
+        )
+
+    @strawberry.field
+    async def provider(self, info: Info[Context, None], slug: str) -> ProviderType | None:
+        async with info.context.sessions() as session:
+            row = await session.scalar(select(Provider).where(Provider.slug == slug))
+        return ProviderType.from_row(row) if row is not None else None
+
+    @strawberry.field
+    async def providers(self, info: Info[Context, None]) -> list[ProviderType]:
+        async with info.context.sessions() as session:
+            rows = await session.scalars(select(Provider).order_by(Provider.slug))
+            return [ProviderType.from_row(row) for row in rows]

@@ -1,0 +1,25 @@
+"""The Decimal scalar: plain decimal text, no exponent, no needless trailing zeros."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import strawberry
+
+from schema.domain.money import PriceValueError, format_decimal, parse_decimal
+
+
+def _parse(value: object) -> Decimal:
+    try:
+        return parse_decimal(str(value) if isinstance(value, float) else value)
+    except PriceValueError as error:
+        raise ValueError(f"invalid Decimal: {error}") from None
+
+
+DecimalScalar = strawberry.scalar(
+    Decimal,
+    name="Decimal",
+    description="USD as a plain decimal string ('0.25', '0.00004'), never in exponent form.",
+    serialize=format_decimal,
+    parse_value=_parse,
+)

@@ -1,0 +1,332 @@
+"""Catalog types: thin wrappers over rows; related rows come through the request's loaders."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+
+import strawberry
+from strawberry.types import Info
+
+from api.context import Context
+from schema.domain.costs import DEFAULT_TRAFFIC, cheapest_route
+from schema.domain.tags import decision_tags
+from schema.models import BenchmarkScore, FactSource, LlmModel, ModelAlias, Offering, Price, Provider
+
+
+@strawberry.enum(name="Capability")
+class CapabilityEnum(Enum):
+    VISION = "VISION"
+    MULTIMODAL = "MULTIMODAL"
+    REASONING = "REASONING"
+    FUNCTION_CALLING = "FUNCTION_CALLING"
+    TOOL_USE = "TOOL_USE"
+    STRUCTURED_OUTPUTS = "STRUCTURED_OUTPUTS"
+    CODE_EXECUTION = "CODE_EXECUTION"
+
+
+@strawberry.enum(name="OfferingStatus")
+class OfferingStatusEnum(Enum):
+    ACTIVE = "ACTIVE"
+    DEPRECATED = "DEPRECATED"
+
+
+@strawberry.type(name="Organization")
+class OrganizationType:
+    slug: str
+    name: str
+
+
+@strawberry.type(name="PriceTier", description="Prices that apply instead of the base ones once a request's input reaches minInputTokens.")
+class PriceTierType:
+    min_input_tokens: int
+    input_per_mtok: Decimal | None = strawberry.field(name="inputPerMTok")
+    output_per_mtok: Decimal | None = strawberry.field(name="outputPerMTok")
+    cached_input_per_mtok: Decimal | None = strawberry.field(name="cachedInputPerMTok")
+
+
+@strawberry.type(name="Price")
+class PriceType:
+    input_per_mtok: Decimal | None = strawberry.field(name="inputPerMTok")
+    output_per_mtok: Decimal | None = strawberry.field(name="outputPerMTok")
+    cached_input_per_mtok: Decimal | None = strawberry.field(name="cachedInputPerMTok")
+    tiers: list[PriceTierType]
+    currency: str
+    complete: bool = strawberry.field(description="True when both the input and the output price are known.")
+    effective_from: datetime = strawberry.field(
+        description="When it took effect: the source's own date, else when it was first observed."
+    )
+    source: str = strawberry.field(description="The feed that reported it, e.g. 'openrouter'.")
+
+    @classmethod
+    def from_row(cls, row: Price) -> PriceType:
+        return cls(
+            input_per_mtok=row.input_per_mtok,
+            output_per_mtok=row.output_per_mtok,
+            cached_input_per_mtok=row.cached_input_per_mtok,
+            tiers=[
+                PriceTierType(
+                    min_input_tokens=tier.min_input_tokens,
+                    input_per_mtok=tier.input_per_mtok,
+                    output_per_mtok=tier.output_per_mtok,
+                    cached_input_per_mtok=tier.cached_input_per_mtok,
+                )
+                for tier in row.tiers
+            ],
+            currency="USD",
+            complete=row.input_per_mtok is not None and row.output_per_mtok is not None,
+            effective_from=row.effective_from,
+            source=row.source,
+        )
+
+
+@strawberry.type(name="Provider")
+class ProviderType:
+    id: strawberry.ID
+    slug: str
+    name: str
+    url: str | None
+
+    @classmethod
+    def from_row(cls, row: Provider) -> ProviderType:
+        return cls(id=strawberry.ID(str(row.id)), slug=row.slug, name=row.name, url=row.url)
+
+    @strawberry.field
+    async def offerings(self, info: Info[Context, None]) -> list[OfferingType]:
+        rows = await info.context.loaders.offerings_by_provider_id.load(int(self.id))
+        return [OfferingType.from_row(row) for row in rows]
+
+
+@strawberry.type(name="Offering", description="One route to a model: a provider serving it under its own model id.")
+class OfferingType:
+    id: strawberry.ID
+    provider_model_id: str
+    region: str | None = strawberry.field(
+        description="The provider's region or site for this route ('eu', 'us', 'global', 'cn'); null when it has one only."
+    )
+    context_window: int | None
+    status: OfferingStatusEnum
+    updated_at: datetime
+    model_id: strawberry.Private[int]
+    provider_id: strawberry.Private[int]
+
+    @classmethod
+    def from_row(cls, row: Offering) -> OfferingType:
+        return cls(
+            id=strawberry.ID(str(row.id)),
+            provider_model_id=row.provider_model_id,
+            region=row.region or None,
+            context_window=row.context_window,
+            status=OfferingStatusEnum(row.status),
+            updated_at=row.updated_at,
+            model_id=row.model_id,
+            provider_id=row.provider_id,
+        )
+
+    @strawberry.field
+    async def model(self, info: Info[Context, None]) -> ModelType:
+        row = await info.context.loaders.model_by_id.load(self.model_id)
+        assert row is not None
+        return ModelType.from_row(row)
+
+    @strawberry.field
+    async def provider(self, info: Info[Context, None]) -> ProviderType:
+        row = await info.context.loaders.provider_by_id.load(self.provider_id)
+        assert row is not None
+        return ProviderType.from_row(row)
+
+    @strawberry.field(description="The price in force now; null when the provider publishes none.")
+    async def price(self, info: Info[Context, None]) -> PriceType | None:
+        row = await info.context.loaders.current_price_by_offering_id.load(int(self.id))
+        return PriceType.from_row(row) if row is not None else None
+
+
+@strawberry.type(name="PricePoint")
+class PricePointType:
+    provider: ProviderType
+    offering: OfferingType
+    price: PriceType
+    effective_from: datetime = strawberry.field(
+        description="When it took effect: the source's own date, else when it was first observed."
+    )
+    effective_to: datetime | None = strawberry.field(description="Null while still in force.")
+
+
+@strawberry.type(name="Benchmark")
+class BenchmarkType:
+    slug: str
+    name: str
+    higher_is_better: bool
+
+
+@strawberry.type(name="BenchmarkScore")
+class BenchmarkScoreType:
+    score: float
+    source: str | None
+    benchmark_id: strawberry.Private[int]
+
+    @classmethod
+    def from_row(cls, row: BenchmarkScore) -> BenchmarkScoreType:
+        return cls(score=float(row.score), source=row.source, benchmark_id=row.benchmark_id)
+
+    @strawberry.field
+    async def benchmark(self, info: Info[Context, None]) -> BenchmarkType:
+        row = await info.context.loaders.benchmark_by_id.load(self.benchmark_id)
+        assert row is not None
+        return BenchmarkType(slug=row.slug, name=row.name, higher_is_better=row.higher_is_better)
+
+
+@strawberry.type(name="Source", description="Where a fact came from, and what that source claims.")
+class SourceType:
+    name: str
+    url: str | None
+    retrieved_at: datetime | None
+    field: str | None = strawberry.field(
+        description="The fact this source speaks to, e.g. 'contextWindow'; null for a source of the whole record."
+    )
+    value: str | None = strawberry.field(
+        description="What the source claims for that field, as text; it may differ from the value shown."
+    )
+
+    @classmethod
+    def from_row(cls, row: FactSource) -> SourceType:
+        return cls(name=row.source, url=row.url, retrieved_at=row.retrieved_at, field=row.field, value=row.value)
+
+
+@strawberry.type(name="ModelAlias")
+class ModelAliasType:
+    name: str
+    source: str = strawberry.field(description="The feed or provider that uses the name, e.g. 'openrouter'.")
+
+    @classmethod
+    def from_row(cls, row: ModelAlias) -> ModelAliasType:
+        return cls(name=row.name, source=row.source)
+
+
+@strawberry.type(name="Model")
+class ModelType:
+    id: strawberry.ID
+    slug: str
+    name: str
+    released_on: date | None
+    context_window: int | None
+    max_output_tokens: int | None
+    parameters_billions: float | None
+    architecture: str | None
+    license: str | None = strawberry.field(
+        description="The SPDX id where one exists ('Apache-2.0'), else the licence's own name; null when unknown."
+    )
+    open_weights: bool | None
+    knowledge_cutoff: date | None
+    input_modalities: list[str]
+    output_modalities: list[str]
+    capabilities: list[CapabilityEnum]
+    decision_tags: list[str] = strawberry.field(description="Short decision labels such as 'Long context' and 'Vision'.")
+    creator_id: strawberry.Private[int | None]
+
+    @classmethod
+    def from_row(cls, row: LlmModel) -> ModelType:
+        return cls(
+            id=strawberry.ID(str(row.id)),
+            slug=row.slug,
+            name=row.name,
+            released_on=row.released_on,
+            context_window=row.context_window,
+            max_output_tokens=row.max_output_tokens,
+            parameters_billions=float(row.parameters_billions) if row.parameters_billions is not None else None,
+            architecture=row.architecture,
+            license=row.license,
+            open_weights=row.open_weights,
+            knowledge_cutoff=row.knowledge_cutoff,
+            input_modalities=list(row.input_modalities or []),
+            output_modalities=list(row.output_modalities or []),
+            capabilities=[CapabilityEnum(name) for name in row.capabilities or []],
+            decision_tags=decision_tags(row.context_window, row.input_modalities or []),
+            creator_id=row.creator_id,
+        )
+
+    @strawberry.field
+    async def creator(self, info: Info[Context, None]) -> OrganizationType | None:
+        if self.creator_id is None:
+            return None
+        row = await info.context.loaders.organization_by_id.load(self.creator_id)
+        return OrganizationType(slug=row.slug, name=row.name) if row is not None else None
+
+    @strawberry.field
+    async def offerings(self, info: Info[Context, None]) -> list[OfferingType]:
+        rows = await info.context.loaders.offerings_by_model_id.load(int(self.id))
+        return [OfferingType.from_row(row) for row in rows]
+
+    @strawberry.field(
+        description="The active offering with a complete price that costs least at the default traffic (ties: provider slug, then providerModelId); null when none has one."
+    )
+    async def cheapest_offering(self, info: Info[Context, None]) -> OfferingType | None:
+        loaders = info.context.loaders
+        offerings = [row for row in await loaders.offerings_by_model_id.load(int(self.id)) if row.status == "ACTIVE"]
+        prices = await loaders.current_price_by_offering_id.load_many([row.id for row in offerings])
+        providers = await loaders.provider_by_id.load_many([row.provider_id for row in offerings])
+        routes = [
+            (row, price, provider.slug, row.provider_model_id)
+            for row, price, provider in zip(offerings, prices, providers, strict=True)
+            if provider is not None
+        ]
+        best = cheapest_route(routes, DEFAULT_TRAFFIC)
+        return OfferingType.from_row(best) if best is not None else None
+
+    @strawberry.field
+    async def benchmarks(self, info: Info[Context, None]) -> list[BenchmarkScoreType]:
+        rows = await info.context.loaders.scores_by_model_id.load(int(self.id))
+        return [BenchmarkScoreType.from_row(row) for row in rows]
+
+    @strawberry.field
+    async def price_history(
+        self, info: Info[Context, None], provider: str | None = None, since: datetime | None = None
+    ) -> list[PricePointType]:
+        rows = await info.context.loaders.price_history.load((int(self.id), provider, since))
+        providers = await info.context.loaders.provider_by_id.load_many([offering.provider_id for _, offering in rows])
+        return [
+            PricePointType(
+                provider=ProviderType.from_row(provider_row),
+                offering=OfferingType.from_row(offering),
+                price=PriceType.from_row(price),
+                effective_from=price.effective_from,
+                effective_to=price.effective_to,
+            )
+            for (price, offering), provider_row in zip(rows, providers, strict=True)
+            if provider_row is not None
+        ]
+
+    @strawberry.field(description="Every other name under which a feed or provider lists this model.")
+    async def aliases(self, info: Info[Context, None]) -> list[ModelAliasType]:
+        rows = await info.context.loaders.aliases_by_model_id.load(int(self.id))
+        return [ModelAliasType.from_row(row) for row in rows if row.name != self.slug]
+
+    @strawberry.field
+    async def sources(self, info: Info[Context, None]) -> list[SourceType]:
+        rows = await info.context.loaders.sources_by_model_id.load(int(self.id))
+        return [SourceType.from_row(row) for row in rows]
+
+    @strawberry.field(description="The latest retrieval of any fact or price of this model.")
+    async def last_reviewed_on(self, info: Info[Context, None]) -> date | None:
+        at = await info.context.loaders.last_reviewed_by_model_id.load(int(self.id))
+        return at.date() if at is not None else None
+
+
+@strawberry.type(name="PageInfo")
+class PageInfoType:
+    has_next_page: bool
+    end_cursor: str | None
+
+
+@strawberry.type(name="ModelEdge")
+class ModelEdgeType:
+    cursor: str
+    node: ModelType
+
+
+@strawberry.type(name="ModelConnection")
+class ModelConnectionType:
+    edges: list[ModelEdgeType]
+    page_info: PageInfoType
+    total_count: int

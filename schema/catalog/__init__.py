@@ -1,0 +1,1 @@
+"""The curated catalog: a hand-checked YAML file of facts with their sources."""

@@ -1,0 +1,28 @@
+"""Import the curated catalog in one transaction: all of it, or nothing."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from schema.catalog.load import CuratedLoadReport, load_curated
+from schema.catalog.spec import read_curated
+from schema.db.engine import session_scope
+from schema.models import LlmModel
+
+CURATED_PATH = Path(__file__).with_name("curated.yaml")
+
+
+def import_curated(
+    sessions: sessionmaker[Session], path: Path = CURATED_PATH, *, now: datetime | None = None
+) -> CuratedLoadReport:
+    catalog = read_curated(path)  # validated whole before any write
+    with session_scope(sessions) as session:
+        return load_curated(session, catalog, now=now or datetime.now(UTC))
+
+
+def catalog_is_empty(session: Session) -> bool:
+    return not session.scalar(select(func.count()).select_from(LlmModel))

@@ -1,0 +1,107 @@
+"""Column types that keep money exact and times UTC on both PostgreSQL and SQLite."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import DateTime, Dialect, Numeric, String, Text
+from sqlalchemy.types import TypeDecorator, TypeEngine
+
+from schema.domain.money import format_decimal
+
+
+class Money(TypeDecorator[Decimal]):
+    """Exact decimal: NUMERIC on PostgreSQL, decimal text on SQLite (never REAL)."""
+
+    impl = Numeric
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(String(64))
+        return dialect.type_descriptor(Numeric(asdecimal=True))
+
+    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if not isinstance(value, Decimal):
+            raise TypeError(f"money must be Decimal, got {type(value).__name__}")
+        return format_decimal(value) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        if value is None:
+            return None
+        return Decimal(value)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes; a naive datetime is a bug and is refused."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: use timezone-aware UTC")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class StringList(TypeDecorator[list[str]]):
+    """A short list of strings stored as JSON text (modalities, capability names)."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: list[str] | None, dialect: Dialect) -> Any:
+        return None if value is None else json.dumps(list(value))
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> list[str] | None:
+        return None if value is None else list(json.loads(value))
+
+
+class PriceTierList(TypeDecorator[tuple[Any, ...]]):
+    """Long-context price tiers as JSON with decimal strings, so they stay exact."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: tuple[Any, ...] | None, dialect: Dialect) -> Any:
+        if not value:
+            return "[]"
+        return json.dumps(
+            [
+                {
+                    "min_input_tokens": tier.min_input_tokens,
+                    **{
+                        name: format_decimal(amount)
+                        for name in ("input_per_mtok", "output_per_mtok", "cached_input_per_mtok")
+                        if (amount := getattr(tier, name)) is not None
+                    },
+                }
+                for tier in sorted(value, key=lambda tier: tier.min_input_tokens)
+            ]
+        )
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> tuple[Any, ...]:
+        from schema.feeds.records import PriceTierObservation
+
+        if not value:
+            return ()
+        return tuple(
+            PriceTierObservation(
+                min_input_tokens=int(item.pop("min_input_tokens")),
+                **{name: Decimal(amount) for name, amount in item.items()},
+            )
+            for item in json.loads(value)
+        )

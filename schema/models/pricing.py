@@ -1,0 +1,72 @@
+"""Prices: each feed's observations, the resolved price history, and price-change events."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from schema.db.base import Base, utcnow
+from schema.db.types import Money, PriceTierList, UTCDateTime
+from schema.models.catalog import Offering
+
+
+class PriceColumns:
+    """USD per 1M tokens, with long-context tiers; shared by observations and resolved prices."""
+
+    input_per_mtok: Mapped[Decimal | None] = mapped_column(Money)
+    output_per_mtok: Mapped[Decimal | None] = mapped_column(Money)
+    cached_input_per_mtok: Mapped[Decimal | None] = mapped_column(Money)
+    tiers: Mapped[tuple[Any, ...]] = mapped_column(PriceTierList, default=tuple)
+    effective_from: Mapped[datetime] = mapped_column(UTCDateTime)
+    effective_to: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ObservedPrice(PriceColumns, Base):
+    """A price as one source (a feed, or the curated file) states it for one route."""
+
+    __tablename__ = "observed_prices"
+    __table_args__ = (Index(None, "offering_id", "source"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    offering_id: Mapped[int] = mapped_column(ForeignKey("offerings.id"))
+    source: Mapped[str] = mapped_column(String(100))
+    observed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    feed_run_id: Mapped[int | None] = mapped_column(ForeignKey("feed_runs.id"))
+
+
+class Price(PriceColumns, Base):
+    """The resolved price of a route over time: the highest-priority source's price then.
+
+    The row with ``effective_to`` null is the price in force now.
+    """
+
+    __tablename__ = "prices"
+    __table_args__ = (Index(None, "offering_id", "effective_to"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    offering_id: Mapped[int] = mapped_column(ForeignKey("offerings.id"))
+    source: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    offering: Mapped[Offering] = relationship(lazy="raise")
+
+
+class PriceChangeEvent(Base):
+    """One change of a route's resolved price; also the outbox row for publishing it."""
+
+    __tablename__ = "price_change_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    offering_id: Mapped[int] = mapped_column(ForeignKey("offerings.id"), index=True)
+    model_id: Mapped[int] = mapped_column(ForeignKey("llm_models.id"), index=True)
+    provider_id: Mapped[int] = mapped_column(ForeignKey("providers.id"), index=True)
+    previous_price_id: Mapped[int | None] = mapped_column(ForeignKey("prices.id"))
+    current_price_id: Mapped[int | None] = mapped_column(ForeignKey("prices.id"))
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    feed_run_id: Mapped[int | None] = mapped_column(ForeignKey("feed_runs.id"), index=True)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

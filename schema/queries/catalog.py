@@ -1,0 +1,140 @@
+"""Statement builders for the catalog. They build SELECTs; callers execute them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Numeric, Select, and_, cast, exists, func, or_, select
+
+from schema.domain.names import alias_key
+from schema.models import (
+    FactSource,
+    LlmModel,
+    ModelAlias,
+    ObservedPrice,
+    Offering,
+    Organization,
+    Price,
+    Provider,
+)
+
+ACTIVE = "ACTIVE"
+
+
+def _numeric(column: Any) -> Any:
+    """Compare money numerically on both databases (SQLite stores it as text)."""
+    return cast(column, Numeric)
+
+
+def cheapest_output_subquery() -> Any:
+    """The lowest current output price among a model's active routes, per model."""
+    return (
+        select(func.min(_numeric(Price.output_per_mtok)))
+        .join(Offering, Offering.id == Price.offering_id)
+        .where(
+            Offering.model_id == LlmModel.id,
+            Offering.status == ACTIVE,
+            Price.effective_to.is_(None),
+            Price.output_per_mtok.is_not(None),
+        )
+        .scalar_subquery()
+    )
+
+
+def model_filter_conditions(
+    *,
+    search: str | None = None,
+    creator: str | None = None,
+    provider: str | None = None,
+    capabilities: Sequence[str] = (),
+    min_context_window: int | None = None,
+    max_output_price_per_mtok: Decimal | None = None,
+) -> list[Any]:
+    conditions: list[Any] = []
+    if search:
+        pattern = f"%{alias_key(search)}%"
+        conditions.append(
+            or_(
+                func.lower(LlmModel.name).like(pattern),
+                LlmModel.slug.like(pattern),
+                exists().where(ModelAlias.model_id == LlmModel.id, ModelAlias.key.like(pattern)),
+            )
+        )
+    if creator:
+        conditions.append(
+            exists().where(Organization.id == LlmModel.creator_id, Organization.slug == creator)
+        )
+    if provider:
+        conditions.append(
+            exists().where(
+                Offering.model_id == LlmModel.id,
+                Offering.status == ACTIVE,
+                Offering.provider_id == Provider.id,
+                Provider.slug == provider,
+            )
+        )
+    for capability in capabilities:
+        conditions.append(LlmModel.capabilities.like(f'%"{capability}"%'))
+    if min_context_window is not None:
+        conditions.append(LlmModel.context_window >= min_context_window)
+    if max_output_price_per_mtok is not None:
+        conditions.append(cheapest_output_subquery() <= max_output_price_per_mtok)
+    return conditions
+
+
+def select_models_page(
+    conditions: list[Any], order: str, *, offset: int, limit: int
+) -> Select[tuple[LlmModel]]:
+    statement = select(LlmModel).where(and_(*conditions))
+    if order == "RELEASED_ON_DESC":
+        statement = statement.order_by(LlmModel.released_on.desc().nulls_last(), LlmModel.slug)
+    elif order == "CONTEXT_WINDOW_DESC":
+        statement = statement.order_by(LlmModel.context_window.desc().nulls_last(), LlmModel.slug)
+    elif order == "CHEAPEST_OUTPUT_PRICE":
+        statement = statement.order_by(cheapest_output_subquery().asc().nulls_last(), LlmModel.slug)
+    else:
+        statement = statement.order_by(func.lower(LlmModel.name), LlmModel.slug)
+    return statement.offset(offset).limit(limit)
+
+
+def count_models(conditions: list[Any]) -> Select[tuple[int]]:
+    return select(func.count()).select_from(LlmModel).where(and_(*conditions))
+
+
+def select_current_prices(offering_ids: Sequence[int]) -> Select[tuple[Price]]:
+    return select(Price).where(Price.offering_id.in_(offering_ids), Price.effective_to.is_(None))
+
+
+def select_price_history(
+    model_ids: Sequence[int], provider: str | None, since: datetime | None
+) -> Select[tuple[Price, Offering]]:
+    statement = (
+        select(Price, Offering)
+        .join(Offering, Offering.id == Price.offering_id)
+        .where(Offering.model_id.in_(model_ids))
+        .order_by(Price.effective_from, Price.id)
+    )
+    if provider:
+        statement = statement.join(Provider, Provider.id == Offering.provider_id).where(
+            Provider.slug == provider
+        )
+    if since is not None:
+        statement = statement.where(or_(Price.effective_to.is_(None), Price.effective_to > since))
+    return statement
+
+
+def select_last_reviewed(model_ids: Sequence[int]) -> Select[tuple[int, datetime]]:
+    """The latest retrieval of any fact or price per model."""
+    facts = select(
+        FactSource.model_id.label("model_id"), FactSource.retrieved_at.label("at")
+    ).where(FactSource.model_id.in_(model_ids))
+    prices = (
+        select(Offering.model_id.label("model_id"), ObservedPrice.observed_at.label("at"))
+        .join(Offering, Offering.id == ObservedPrice.offering_id)
+        .where(Offering.model_id.in_(model_ids))
+    )
+    union = facts.union_all(prices).subquery()
+    return select(union.c.model_id, func.max(union.c.at)).group_by(union.c.model_id)
