@@ -30,9 +30,7 @@ class LlmrefGraphQL(GraphQL[Context, None]):
         self.settings = settings
         self.sessions = make_async_sessionmaker(engine)
 
-    async def get_context(
-        self, request: Request | WebSocket, response: Response | None
-    ) -> Context:  # type: ignore[override]
+    async def get_context(self, request: Request | WebSocket, response: Response | None) -> Context:  # type: ignore[override]
         return Context(
             settings=self.settings,
             sessions=self.sessions,

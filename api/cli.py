@@ -38,7 +38,10 @@ def migrate() -> None:
 @app.command(name="import")
 def import_(
     curated: Annotated[bool, typer.Option("--curated", help="Import the curated catalog.")] = False,
-    file: Annotated[Path | None, typer.Option("--file", help="A curated YAML file to import instead of the bundled one.")] = None,
+    file: Annotated[
+        Path | None,
+        typer.Option("--file", help="A curated YAML file to import instead of the bundled one."),
+    ] = None,
 ) -> None:
     """Import catalog data into the database (migrating it first)."""
     if not curated:
@@ -83,3 +86,16 @@ def serve(
         engine.dispose()
     typer.echo(f"GraphQL at http://{host}:{port}/graphql", err=True)
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+
+
+@app.command(name="export-schema")
+def export_schema(
+    output: Annotated[Path, typer.Option(help="Where to write the SDL.")] = Path(
+        "schema/schema.graphql"
+    ),
+) -> None:
+    """Write the GraphQL SDL (committed as schema/schema.graphql; a test keeps it fresh)."""
+    from api.graphql.schema import export_sdl
+
+    output.write_text(export_sdl(), encoding="utf-8")
+    typer.echo(f"Wrote {output}", err=True)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///llmref.db"
 
@@ -15,11 +17,9 @@ class Settings(BaseSettings):
         default=DEFAULT_DATABASE_URL,
         description="SQLAlchemy URL. sqlite:///path (embedded default) or postgresql+psycopg://...",
     )
-    redis_url: str | None = Field(
-        default=None, description="Redis for cache, broker and events; unset means in-process."
-    )
-    cors_origins: list[str] = Field(
-        default_factory=list, description="Allowed CORS origins; empty allows none, ['*'] all."
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Browser origins allowed by CORS, comma-separated; empty allows none, * all.",
     )
     max_page_size: int = Field(default=200, description="The largest `first` a list accepts.")
     max_query_depth: int = Field(default=12, description="Deepest selection nesting accepted.")
@@ -31,6 +31,6 @@ class Settings(BaseSettings):
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
-        if isinstance(value, str) and not value.startswith("["):
+        if isinstance(value, str):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
         return value

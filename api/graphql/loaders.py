@@ -30,7 +30,9 @@ V = TypeVar("V")
 Fetch = Callable[[AsyncSession, Sequence[Any]], Awaitable[dict[Any, Any]]]
 
 
-def _loader(sessions: async_sessionmaker[AsyncSession], fetch: Fetch, default: Callable[[], Any]) -> DataLoader[Any, Any]:
+def _loader(
+    sessions: async_sessionmaker[AsyncSession], fetch: Fetch, default: Callable[[], Any]
+) -> DataLoader[Any, Any]:
     async def load(keys: list[Any]) -> list[Any]:
         async with sessions() as session:
             found = await fetch(session, keys)
@@ -60,23 +62,27 @@ def _grouped(table: type, column: str, *order: Any) -> Fetch:
 
 
 async def _current_prices(session: AsyncSession, offering_ids: Sequence[int]) -> dict[int, Price]:
-    return {row.offering_id: row for row in await session.scalars(select_current_prices(offering_ids))}
+    return {
+        row.offering_id: row for row in await session.scalars(select_current_prices(offering_ids))
+    }
 
 
 async def _last_reviewed(session: AsyncSession, model_ids: Sequence[int]) -> dict[int, datetime]:
-    return dict((await session.execute(select_last_reviewed(model_ids))).tuples().all())
+    return dict((await session.execute(select_last_reviewed(model_ids))).all())
 
 
 async def _price_history(
     session: AsyncSession, keys: Sequence[tuple[int, str | None, datetime | None]]
 ) -> dict[tuple[int, str | None, datetime | None], list[tuple[Price, Offering]]]:
     """Keys are (model id, provider filter, since); one statement per distinct filter."""
-    found: dict[tuple[int, str | None, datetime | None], list[tuple[Price, Offering]]] = defaultdict(list)
+    found: dict[tuple[int, str | None, datetime | None], list[tuple[Price, Offering]]] = (
+        defaultdict(list)
+    )
     filters = {(provider, since) for _model, provider, since in keys}
     for provider, since in filters:
         model_ids = [model for model, p, s in keys if (p, s) == (provider, since)]
         rows = await session.execute(select_price_history(model_ids, provider, since))
-        for price, offering in rows.tuples():
+        for price, offering in rows:
             found[(offering.model_id, provider, since)].append((price, offering))
     return found
 
@@ -113,7 +119,9 @@ def create_loaders(sessions: async_sessionmaker[AsyncSession]) -> Loaders:
             sessions, _grouped(Offering, "provider_id", Offering.model_id, Offering.region), list
         ),
         current_price_by_offering_id=_loader(sessions, _current_prices, none),
-        scores_by_model_id=_loader(sessions, _grouped(BenchmarkScore, "model_id", BenchmarkScore.id), list),
+        scores_by_model_id=_loader(
+            sessions, _grouped(BenchmarkScore, "model_id", BenchmarkScore.id), list
+        ),
         aliases_by_model_id=_loader(
             sessions, _grouped(ModelAlias, "model_id", ModelAlias.source, ModelAlias.name), list
         ),

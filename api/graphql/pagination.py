@@ -22,7 +22,9 @@ def decode_cursor(cursor: str) -> int:
         text = ""
     if text.startswith(_PREFIX) and text[len(_PREFIX) :].isdigit():
         return int(text[len(_PREFIX) :])
-    raise bad_input(f"malformed cursor {cursor!r}: pass an endCursor or cursor from a previous page")
+    raise bad_input(
+        f"malformed cursor {cursor!r}: pass an endCursor or cursor from a previous page"
+    )
 
 
 def check_first(first: int, maximum: int) -> int:

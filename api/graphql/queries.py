@@ -58,11 +58,11 @@ class Query:
         self,
         info: Info[Context, None],
         filter: ModelFilterInput | None = None,
-        order_by: ModelOrder = ModelOrder.NAME,
-        first: int = 50,
+        order_by: ModelOrder | None = ModelOrder.NAME,
+        first: int | None = 50,
         after: str | None = None,
     ) -> ModelConnectionType:
-        limit = check_first(first, info.context.settings.max_page_size)
+        limit = check_first(50 if first is None else first, info.context.settings.max_page_size)
         offset = decode_cursor(after) + 1 if after is not None else 0
         given = filter or ModelFilterInput()
         conditions = model_filter_conditions(
@@ -77,7 +77,9 @@ class Query:
             total = await session.scalar(count_models(conditions)) or 0
             rows = (
                 await session.scalars(
-                    select_models_page(conditions, order_by.value, offset=offset, limit=limit)
+                    select_models_page(
+                        conditions, (order_by or ModelOrder.NAME).value, offset=offset, limit=limit
+                    )
                 )
             ).all()
         loader = info.context.loaders.model_by_id

@@ -17,7 +17,6 @@ def _parse(value: object) -> Decimal:
 
 
 DecimalScalar = strawberry.scalar(
-    Decimal,
     name="Decimal",
     description="USD as a plain decimal string ('0.25', '0.00004'), never in exponent form.",
     serialize=format_decimal,

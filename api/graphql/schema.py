@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import strawberry
 from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter
+from strawberry.schema.config import StrawberryConfig
 
 from api.graphql.queries import Query
 from api.graphql.scalars import DecimalScalar
@@ -15,10 +16,10 @@ from schema.settings import Settings
 def build_schema(settings: Settings) -> strawberry.Schema:
     return strawberry.Schema(
         query=Query,
-        scalar_overrides={Decimal: DecimalScalar},
+        config=StrawberryConfig(scalar_map={Decimal: DecimalScalar}),
         extensions=[
-            QueryDepthLimiter(max_depth=settings.max_query_depth),
-            MaxAliasesLimiter(max_alias_count=settings.max_aliases),
+            lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
+            lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
         ],
     )
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TypeVar
 from datetime import UTC, datetime, time
+from typing import TypeVar
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -77,16 +77,25 @@ def load_curated(session: Session, catalog: CuratedCatalog, *, now: datetime) ->
         facts = spec.facts.model_dump(exclude_none=True)
         creator = organizations[spec.creator] if spec.creator else None
         model = _upsert_by_slug(
-            session, LlmModel, spec.slug, name=spec.name, creator_id=creator.id if creator else None, **facts
+            session,
+            LlmModel,
+            spec.slug,
+            name=spec.name,
+            creator_id=creator.id if creator else None,
+            **facts,
         )
         session.flush()
         model_id = model.id
         report.models += 1
-        _replace_curated_provenance(session, model_id, spec.source, spec.fact_sources, facts, catalog.sources)
+        _replace_curated_provenance(
+            session, model_id, spec.source, spec.fact_sources, facts, catalog.sources
+        )
         for name in [spec.name, *spec.aliases]:
             _ensure_alias(session, model_id, name)
         for slug, score in spec.benchmarks.items():
-            _upsert_score(session, model_id, benchmarks[slug].id, score, catalog.sources[spec.source])
+            _upsert_score(
+                session, model_id, benchmarks[slug].id, score, catalog.sources[spec.source]
+            )
         for offering_spec in spec.offerings:
             provider = providers[offering_spec.provider]
             offering = session.scalars(
@@ -147,7 +156,9 @@ def _replace_curated_provenance(
 ) -> None:
     curated_names = {spec.name for spec in sources.values()}
     session.execute(
-        delete(FactSource).where(FactSource.model_id == model_id, FactSource.source.in_(curated_names))
+        delete(FactSource).where(
+            FactSource.model_id == model_id, FactSource.source.in_(curated_names)
+        )
     )
     record_source = sources[default_source]
     rows = [(record_source, None, None)] + [
@@ -178,7 +189,9 @@ def _ensure_alias(session: Session, model_id: int, name: str) -> None:
         existing.model_id = model_id
 
 
-def _upsert_score(session: Session, model_id: int, benchmark_id: int, score: object, source: SourceSpec) -> None:
+def _upsert_score(
+    session: Session, model_id: int, benchmark_id: int, score: object, source: SourceSpec
+) -> None:
     row = session.scalars(
         select(BenchmarkScore).where(
             BenchmarkScore.model_id == model_id,
@@ -189,7 +202,11 @@ def _upsert_score(session: Session, model_id: int, benchmark_id: int, score: obj
     if row is None:
         session.add(
             BenchmarkScore(
-                model_id=model_id, benchmark_id=benchmark_id, score=score, source=source.name, url=source.url
+                model_id=model_id,
+                benchmark_id=benchmark_id,
+                score=score,
+                source=source.name,
+                url=source.url,
             )
         )
     else:

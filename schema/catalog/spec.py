@@ -154,7 +154,9 @@ class CuratedCatalog(_Strict):
                 if offering.source not in self.sources:
                     problems.append(f"{at}.source': unknown source {offering.source!r}")
         slugs = [model.slug for model in self.models]
-        problems += [f"model slug {s!r} appears twice" for s in sorted(set(slugs)) if slugs.count(s) > 1]
+        problems += [
+            f"model slug {s!r} appears twice" for s in sorted(set(slugs)) if slugs.count(s) > 1
+        ]
         if problems:
             raise ValueError("; ".join(problems))
         return self

@@ -20,7 +20,7 @@ def parse_decimal(value: object) -> Decimal:
     Floats are refused: read JSON with ``parse_float=Decimal`` so that no binary
     rounding ever enters a price.
     """
-    if isinstance(value, bool) or isinstance(value, float):
+    if isinstance(value, bool | float):
         raise PriceValueError(f"{value!r} is a {type(value).__name__}, expected a decimal number")
     if isinstance(value, int | Decimal):
         number = Decimal(value)

@@ -7,7 +7,19 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Numeric, Select, and_, cast, exists, func, or_, select
+from sqlalchemy import (
+    Numeric,
+    Select,
+    Text,
+    and_,
+    cast,
+    exists,
+    func,
+    or_,
+    select,
+    true,
+    type_coerce,
+)
 
 from schema.domain.names import alias_key
 from schema.models import (
@@ -77,7 +89,7 @@ def model_filter_conditions(
             )
         )
     for capability in capabilities:
-        conditions.append(LlmModel.capabilities.like(f'%"{capability}"%'))
+        conditions.append(type_coerce(LlmModel.capabilities, Text).like(f'%"{capability}"%'))
     if min_context_window is not None:
         conditions.append(LlmModel.context_window >= min_context_window)
     if max_output_price_per_mtok is not None:
@@ -88,7 +100,7 @@ def model_filter_conditions(
 def select_models_page(
     conditions: list[Any], order: str, *, offset: int, limit: int
 ) -> Select[tuple[LlmModel]]:
-    statement = select(LlmModel).where(and_(*conditions))
+    statement = select(LlmModel).where(and_(true(), *conditions))
     if order == "RELEASED_ON_DESC":
         statement = statement.order_by(LlmModel.released_on.desc().nulls_last(), LlmModel.slug)
     elif order == "CONTEXT_WINDOW_DESC":
@@ -101,7 +113,7 @@ def select_models_page(
 
 
 def count_models(conditions: list[Any]) -> Select[tuple[int]]:
-    return select(func.count()).select_from(LlmModel).where(and_(*conditions))
+    return select(func.count()).select_from(LlmModel).where(and_(true(), *conditions))
 
 
 def select_current_prices(offering_ids: Sequence[int]) -> Select[tuple[Price]]:

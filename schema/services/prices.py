@@ -41,7 +41,11 @@ def resolve_offering_price(
     ).one_or_none()
     if winner is None and current is None:
         return None
-    if winner is not None and current is not None and PriceValue.of(winner) == PriceValue.of(current):
+    if (
+        winner is not None
+        and current is not None
+        and PriceValue.of(winner) == PriceValue.of(current)
+    ):
         current.source = winner.source  # the same price, possibly vouched for by a better source
         return None
     new_price = None

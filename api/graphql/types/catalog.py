@@ -12,7 +12,15 @@ from strawberry.types import Info
 from api.context import Context
 from schema.domain.costs import DEFAULT_TRAFFIC, cheapest_route
 from schema.domain.tags import decision_tags
-from schema.models import BenchmarkScore, FactSource, LlmModel, ModelAlias, Offering, Price, Provider
+from schema.models import (
+    BenchmarkScore,
+    FactSource,
+    LlmModel,
+    ModelAlias,
+    Offering,
+    Price,
+    Provider,
+)
 
 
 @strawberry.enum(name="Capability")
@@ -38,7 +46,10 @@ class OrganizationType:
     name: str
 
 
-@strawberry.type(name="PriceTier", description="Prices that apply instead of the base ones once a request's input reaches minInputTokens.")
+@strawberry.type(
+    name="PriceTier",
+    description="Prices that apply instead of the base ones once a request's input reaches minInputTokens.",
+)
 class PriceTierType:
     min_input_tokens: int
     input_per_mtok: Decimal | None = strawberry.field(name="inputPerMTok")
@@ -53,7 +64,9 @@ class PriceType:
     cached_input_per_mtok: Decimal | None = strawberry.field(name="cachedInputPerMTok")
     tiers: list[PriceTierType]
     currency: str
-    complete: bool = strawberry.field(description="True when both the input and the output price are known.")
+    complete: bool = strawberry.field(
+        description="True when both the input and the output price are known."
+    )
     effective_from: datetime = strawberry.field(
         description="When it took effect: the source's own date, else when it was first observed."
     )
@@ -98,7 +111,10 @@ class ProviderType:
         return [OfferingType.from_row(row) for row in rows]
 
 
-@strawberry.type(name="Offering", description="One route to a model: a provider serving it under its own model id.")
+@strawberry.type(
+    name="Offering",
+    description="One route to a model: a provider serving it under its own model id.",
+)
 class OfferingType:
     id: strawberry.ID
     provider_model_id: str
@@ -191,13 +207,21 @@ class SourceType:
 
     @classmethod
     def from_row(cls, row: FactSource) -> SourceType:
-        return cls(name=row.source, url=row.url, retrieved_at=row.retrieved_at, field=row.field, value=row.value)
+        return cls(
+            name=row.source,
+            url=row.url,
+            retrieved_at=row.retrieved_at,
+            field=row.field,
+            value=row.value,
+        )
 
 
 @strawberry.type(name="ModelAlias")
 class ModelAliasType:
     name: str
-    source: str = strawberry.field(description="The feed or provider that uses the name, e.g. 'openrouter'.")
+    source: str = strawberry.field(
+        description="The feed or provider that uses the name, e.g. 'openrouter'."
+    )
 
     @classmethod
     def from_row(cls, row: ModelAlias) -> ModelAliasType:
@@ -222,7 +246,9 @@ class ModelType:
     input_modalities: list[str]
     output_modalities: list[str]
     capabilities: list[CapabilityEnum]
-    decision_tags: list[str] = strawberry.field(description="Short decision labels such as 'Long context' and 'Vision'.")
+    decision_tags: list[str] = strawberry.field(
+        description="Short decision labels such as 'Long context' and 'Vision'."
+    )
     creator_id: strawberry.Private[int | None]
 
     @classmethod
@@ -234,7 +260,9 @@ class ModelType:
             released_on=row.released_on,
             context_window=row.context_window,
             max_output_tokens=row.max_output_tokens,
-            parameters_billions=float(row.parameters_billions) if row.parameters_billions is not None else None,
+            parameters_billions=float(row.parameters_billions)
+            if row.parameters_billions is not None
+            else None,
             architecture=row.architecture,
             license=row.license,
             open_weights=row.open_weights,
@@ -263,7 +291,11 @@ class ModelType:
     )
     async def cheapest_offering(self, info: Info[Context, None]) -> OfferingType | None:
         loaders = info.context.loaders
-        offerings = [row for row in await loaders.offerings_by_model_id.load(int(self.id)) if row.status == "ACTIVE"]
+        offerings = [
+            row
+            for row in await loaders.offerings_by_model_id.load(int(self.id))
+            if row.status == "ACTIVE"
+        ]
         prices = await loaders.current_price_by_offering_id.load_many([row.id for row in offerings])
         providers = await loaders.provider_by_id.load_many([row.provider_id for row in offerings])
         routes = [
@@ -284,7 +316,9 @@ class ModelType:
         self, info: Info[Context, None], provider: str | None = None, since: datetime | None = None
     ) -> list[PricePointType]:
         rows = await info.context.loaders.price_history.load((int(self.id), provider, since))
-        providers = await info.context.loaders.provider_by_id.load_many([offering.provider_id for _, offering in rows])
+        providers = await info.context.loaders.provider_by_id.load_many(
+            [offering.provider_id for _, offering in rows]
+        )
         return [
             PricePointType(
                 provider=ProviderType.from_row(provider_row),
@@ -297,7 +331,9 @@ class ModelType:
             if provider_row is not None
         ]
 
-    @strawberry.field(description="Every other name under which a feed or provider lists this model.")
+    @strawberry.field(
+        description="Every other name under which a feed or provider lists this model."
+    )
     async def aliases(self, info: Info[Context, None]) -> list[ModelAliasType]:
         rows = await info.context.loaders.aliases_by_model_id.load(int(self.id))
         return [ModelAliasType.from_row(row) for row in rows if row.name != self.slug]

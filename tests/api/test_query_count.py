@@ -1,0 +1,82 @@
+"""The catalog list runs a fixed number of SQL statements however many models it shows."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import event
+from sqlalchemy.orm import Session, sessionmaker
+
+from api.app import create_app
+from schema.db.engine import make_async_engine
+from schema.feeds.records import PriceTierObservation
+from schema.models import LlmModel, Offering, Organization, Price, Provider
+from schema.settings import Settings
+
+QUERY = """{ models(first: 50) { edges { node { creator { name }
+  offerings { provider { name } price { inputPerMTok tiers { minInputTokens } } }
+  cheapestOffering { provider { slug } } } } } }"""
+
+
+def _add_catalog(sessions: sessionmaker[Session], count: int) -> None:
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    with sessions.begin() as session:
+        providers = [Provider(slug=f"p{i}", name=f"Provider {i}") for i in range(3)]
+        creators = [Organization(slug=f"o{i}", name=f"Org {i}") for i in range(count)]
+        session.add_all(providers + creators)
+        session.flush()
+        for index in range(count):
+            model = LlmModel(
+                slug=f"m{index:03}", name=f"Model {index:03}", creator_id=creators[index].id
+            )
+            session.add(model)
+            session.flush()
+            for number, provider in enumerate(providers[:2]):
+                offering = Offering(
+                    model_id=model.id, provider_id=provider.id, provider_model_id=f"m{index}"
+                )
+                session.add(offering)
+                session.flush()
+                session.add(
+                    Price(
+                        offering_id=offering.id,
+                        source="curated",
+                        effective_from=at,
+                        input_per_mtok=Decimal(number + 1),
+                        output_per_mtok=Decimal(2),
+                        tiers=(PriceTierObservation(200_000, Decimal(5), Decimal(6)),),
+                    )
+                )
+
+
+async def _count_statements(settings: Settings) -> tuple[int, dict[str, Any]]:
+    engine = make_async_engine(settings.database_url)
+    statements: list[str] = []
+    event.listen(
+        engine.sync_engine, "before_cursor_execute", lambda *args: statements.append(args[2])
+    )
+    app = create_app(settings, engine=engine)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://llmref.test") as http:
+            body = (await http.post("/graphql", json={"query": QUERY})).json()
+    return len(statements), body
+
+
+@pytest.mark.parametrize("count", [5, 50])
+async def test_statement_count_does_not_grow_with_models(
+    sessions: sessionmaker[Session], settings: Settings, count: int
+) -> None:
+    _add_catalog(sessions, count)
+    statements, body = await _count_statements(settings)
+    edges = body["data"]["models"]["edges"]
+    assert len(edges) == count
+    assert all(len(edge["node"]["offerings"]) == 2 for edge in edges)
+    assert edges[0]["node"]["cheapestOffering"] == {"provider": {"slug": "p0"}}
+    assert edges[0]["node"]["offerings"][0]["price"]["tiers"] == [{"minInputTokens": 200000}]
+    # page + count, then one batch each: creators, offerings, providers, current prices
+    assert statements == 6
