@@ -7,12 +7,18 @@ from typing import Annotated
 
 import typer
 import uvicorn
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from sqlalchemy.orm import Session, sessionmaker
 
-from schema.catalog.importer import CURATED_PATH, catalog_is_empty, import_curated
+from schema.catalog.importer import CURATED_PATH, catalog_is_empty, catalog_size, import_curated
 from schema.catalog.spec import CuratedFileError
 from schema.db.engine import make_engine, make_sessionmaker
+from schema.feeds.offline import import_offline_catalog, import_snapshot_file
+from schema.feeds.sources import KNOWN_FEEDS
 from schema.migrations import upgrade
 from schema.settings import Settings
+from schema.sync import RunOutcome, UnknownFeedSource
 
 app = typer.Typer(help="llmref: a GraphQL backend for choosing between LLMs.", no_args_is_help=True)
 
@@ -38,25 +44,40 @@ def migrate() -> None:
 @app.command(name="import")
 def import_(
     curated: Annotated[bool, typer.Option("--curated", help="Import the curated catalog.")] = False,
+    source: Annotated[
+        str | None, typer.Option("--source", help="Import one feed snapshot (a feed source slug).")
+    ] = None,
     file: Annotated[
         Path | None,
-        typer.Option("--file", help="A curated YAML file to import instead of the bundled one."),
+        typer.Option(
+            help="The file to import instead of the bundled one (curated YAML or feed snapshot)."
+        ),
     ] = None,
 ) -> None:
-    """Import catalog data into the database (migrating it first)."""
-    if not curated:
-        typer.echo("Nothing to import: pass --curated.", err=True)
+    """Import the curated catalog (--curated) or one feed snapshot (--source NAME)."""
+    if curated == (source is not None):
+        typer.echo("error: pass exactly one of --curated or --source NAME.", err=True)
         raise typer.Exit(2)
     settings = Settings()
     _migrate(settings)
     engine = make_engine(settings.database_url)
+    sessions = make_sessionmaker(engine)
     try:
-        report = import_curated(make_sessionmaker(engine), file or CURATED_PATH)
+        if curated:
+            _import_curated(sessions, file or CURATED_PATH)
+        else:
+            assert source is not None
+            _import_feed(sessions, source, file)
+    finally:
+        engine.dispose()
+
+
+def _import_curated(sessions: sessionmaker[Session], path: Path) -> None:
+    try:
+        report = import_curated(sessions, path)
     except CuratedFileError as error:
         typer.echo(f"error: {error}\nNothing was written.", err=True)
         raise typer.Exit(1) from None
-    finally:
-        engine.dispose()
     typer.echo(
         f"Imported the curated catalog: {report.models} models, {report.offerings} offerings, "
         f"{report.price_changes} price changes.",
@@ -64,12 +85,63 @@ def import_(
     )
 
 
+def _import_feed(sessions: sessionmaker[Session], source: str, path: Path | None) -> None:
+    try:
+        outcome = import_snapshot_file(sessions, source, path)
+    except UnknownFeedSource as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(_describe(source, outcome), err=True)
+    if outcome.status == "FAILED":
+        raise typer.Exit(1)
+
+
+def _describe(source: str, outcome: RunOutcome) -> str:
+    if outcome.status == "FAILED":
+        return f"{source}: run {outcome.run_id} FAILED, nothing changed: {outcome.error}"
+    if outcome.report is None:
+        return f"{source}: run {outcome.run_id} {outcome.status} (same content as the last import)"
+    r = outcome.report
+    return (
+        f"{source}: run {outcome.run_id} {outcome.status}: {r.seen} records, {r.added} prices added, "
+        f"{r.changed} changed, {r.removed} removed, {r.unmatched} unmatched names, {r.invalid} invalid"
+    )
+
+
+def _load_offline_catalog(sessions: sessionmaker[Session]) -> None:
+    """Curated catalog and every bundled feed, with a progress bar on the terminal."""
+    steps = ["curated", *(feed.slug for feed in KNOWN_FEEDS)]
+    with Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=False,
+    ) as progress:
+        task = progress.add_task("Loading the offline catalog", total=len(steps))
+        progress.update(task, description="Loading the offline catalog: curated")
+        import_curated(sessions)
+        progress.advance(task)
+
+        def advance(slug: str) -> None:
+            progress.update(task, description=f"Loading the offline catalog: {slug}")
+
+        for outcome in import_offline_catalog(sessions, on_feed=advance):
+            progress.advance(task)
+            if outcome.status == "FAILED":
+                progress.console.print(f"[red]{outcome.error}[/red]")
+    with sessions() as session:
+        models = catalog_size(session)
+    typer.echo(f"Offline catalog loaded: {models[0]} models, {models[1]} offerings.", err=True)
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
 ) -> None:
-    """Migrate, load the curated catalog into an empty database, and serve GraphQL."""
+    """Migrate, load the offline catalog into an empty database, and serve GraphQL."""
     from api.app import create_app
 
     settings = Settings()
@@ -80,8 +152,7 @@ def serve(
         with sessions() as session:
             empty = catalog_is_empty(session)
         if empty and settings.load_catalog_on_start:
-            report = import_curated(sessions)
-            typer.echo(f"Loaded the curated catalog: {report.models} models.", err=True)
+            _load_offline_catalog(sessions)
     finally:
         engine.dispose()
     typer.echo(f"GraphQL at http://{host}:{port}/graphql", err=True)

@@ -25,7 +25,8 @@ class Settings(BaseSettings):
     max_query_depth: int = Field(default=12, description="Deepest selection nesting accepted.")
     max_aliases: int = Field(default=30, description="Most field aliases one document may use.")
     load_catalog_on_start: bool = Field(
-        default=True, description="`llmref serve` loads the curated catalog into an empty database."
+        default=True,
+        description="`llmref serve` loads the offline catalog (curated file and bundled feeds) into an empty database.",
     )
 
     @field_validator("cors_origins", mode="before")

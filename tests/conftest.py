@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -16,7 +17,9 @@ from sqlalchemy.orm import Session, sessionmaker
 import schema.models  # noqa: F401
 from schema.db.base import Base
 from schema.db.engine import make_engine, make_sessionmaker
+from schema.feeds.sources import KNOWN_FEEDS
 from schema.migrations import upgrade
+from schema.models import FeedSource
 from schema.settings import Settings
 
 POSTGRES_ADMIN_URL = os.environ.get(
@@ -53,9 +56,24 @@ def database_urls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str
 
 
 def _empty_all_tables(engine: Engine) -> None:
+    """Back to the state the migrations leave: no rows but the seeded feed sources."""
     with engine.begin() as connection:
         for table in reversed(Base.metadata.sorted_tables):
             connection.execute(table.delete())
+        connection.execute(
+            FeedSource.__table__.insert(),
+            [
+                {
+                    "slug": f.slug,
+                    "kind": f.kind,
+                    "url": f.url,
+                    "interval_seconds": 3600,
+                    "enabled": True,
+                    "created_at": datetime.now(UTC),
+                }
+                for f in KNOWN_FEEDS
+            ],
+        )
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from schema.catalog.load import CuratedLoadReport, load_curated
 from schema.catalog.spec import read_curated
 from schema.db.engine import session_scope
-from schema.models import LlmModel
+from schema.models import LlmModel, Offering
 
 CURATED_PATH = Path(__file__).with_name("curated.yaml")
 
@@ -26,3 +26,11 @@ def import_curated(
 
 def catalog_is_empty(session: Session) -> bool:
     return not session.scalar(select(func.count()).select_from(LlmModel))
+
+
+def catalog_size(session: Session) -> tuple[int, int]:
+    """(models, offerings) in the catalog."""
+    return (
+        session.scalar(select(func.count()).select_from(LlmModel)) or 0,
+        session.scalar(select(func.count()).select_from(Offering)) or 0,
+    )

@@ -9,22 +9,27 @@ from typing import TypeVar
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from schema.catalog.spec import CuratedCatalog, SourceSpec
+from schema.catalog.spec import CuratedCatalog, OfferingSpec, SourceSpec
 from schema.domain.facts import api_field_name, fact_text
 from schema.domain.names import alias_key
 from schema.domain.prices import CURATED
+from schema.feeds.records import PriceObservation
 from schema.models import (
     Benchmark,
     BenchmarkScore,
     FactSource,
     LlmModel,
     ModelAlias,
-    ObservedPrice,
     Offering,
     Organization,
     Provider,
 )
-from schema.services.prices import ResolvedChange, resolve_offering_price
+from schema.services.prices import (
+    refresh_offerings,
+    replace_observations,
+    resolve_prices,
+    sync_listings,
+)
 
 RowT = TypeVar("RowT", Organization, Provider, Benchmark, LlmModel)
 
@@ -72,7 +77,8 @@ def load_curated(session: Session, catalog: CuratedCatalog, *, now: datetime) ->
         for spec in catalog.benchmarks
     }
     session.flush()
-    changes: list[ResolvedChange] = []
+    listed: dict[int, tuple[str, int | None]] = {}
+    desired: dict[int, list[PriceObservation]] = {}
     for spec in catalog.models:
         facts = spec.facts.model_dump(exclude_none=True)
         creator = organizations[spec.creator] if spec.creator else None
@@ -98,52 +104,50 @@ def load_curated(session: Session, catalog: CuratedCatalog, *, now: datetime) ->
             )
         for offering_spec in spec.offerings:
             provider = providers[offering_spec.provider]
-            offering = session.scalars(
-                select(Offering).where(
-                    Offering.model_id == model_id,
-                    Offering.provider_id == provider.id,
-                    Offering.region == (offering_spec.region or ""),
-                )
-            ).one_or_none()
-            if offering is None:
-                offering = Offering(
-                    model_id=model_id,
-                    provider_id=provider.id,
-                    region=offering_spec.region or "",
-                    created_at=now,
-                )
-                session.add(offering)
-            offering.provider_model_id = offering_spec.provider_model_id
-            offering.context_window = offering_spec.context_window
-            offering.status = "ACTIVE"
-            offering.updated_at = now
-            session.flush()
+            offering = _ensure_offering(session, model_id, provider.id, offering_spec, now)
             report.offerings += 1
-            session.execute(
-                delete(ObservedPrice).where(
-                    ObservedPrice.offering_id == offering.id, ObservedPrice.source == CURATED
-                )
-            )
+            listed[offering.id] = (offering_spec.provider_model_id, offering_spec.context_window)
             if offering_spec.price is not None:
                 price = offering_spec.price
-                session.add(
-                    ObservedPrice(
-                        offering_id=offering.id,
-                        source=CURATED,
+                desired[offering.id] = [
+                    PriceObservation(
                         input_per_mtok=price.input_per_mtok,
                         output_per_mtok=price.output_per_mtok,
                         cached_input_per_mtok=price.cached_input_per_mtok,
-                        tiers=(),
                         effective_from=_start_of(price.effective_from),
-                        observed_at=now,
                     )
-                )
-                session.flush()
-            change = resolve_offering_price(session, offering, provider, now=now, run_id=None)
-            if change is not None:
-                changes.append(change)
+                ]
+    touched = sync_listings(session, source=CURATED, listed=listed, now=now)
+    refresh_offerings(session, touched | listed.keys(), now=now)
+    changed = replace_observations(session, source=CURATED, desired=desired, now=now, run_id=None)
+    changes = resolve_prices(session, changed, now=now, run_id=None)
     report.price_changes = len(changes)
     return report
+
+
+def _ensure_offering(
+    session: Session, model_id: int, provider_id: int, spec: OfferingSpec, now: datetime
+) -> Offering:
+    region = spec.region or ""
+    offering = session.scalars(
+        select(Offering).where(
+            Offering.model_id == model_id,
+            Offering.provider_id == provider_id,
+            Offering.region == region,
+        )
+    ).one_or_none()
+    if offering is None:
+        offering = Offering(
+            model_id=model_id,
+            provider_id=provider_id,
+            region=region,
+            provider_model_id=spec.provider_model_id,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(offering)
+        session.flush()
+    return offering
 
 
 def _replace_curated_provenance(
@@ -154,11 +158,8 @@ def _replace_curated_provenance(
     facts: dict[str, object],
     sources: dict[str, SourceSpec],
 ) -> None:
-    curated_names = {spec.name for spec in sources.values()}
     session.execute(
-        delete(FactSource).where(
-            FactSource.model_id == model_id, FactSource.source.in_(curated_names)
-        )
+        delete(FactSource).where(FactSource.model_id == model_id, FactSource.origin == CURATED)
     )
     record_source = sources[default_source]
     rows = [(record_source, None, None)] + [
@@ -170,6 +171,7 @@ def _replace_curated_provenance(
             FactSource(
                 model_id=model_id,
                 source=source.name,
+                origin=CURATED,
                 url=source.url,
                 field=field,
                 value=value,

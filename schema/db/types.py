@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -11,6 +12,10 @@ from sqlalchemy import DateTime, Dialect, Numeric, String, Text
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from schema.domain.money import format_decimal
+from schema.domain.prices import PriceState
+from schema.feeds.records import PriceTierObservation
+
+_TIER_PRICES = ("input_per_mtok", "output_per_mtok", "cached_input_per_mtok")
 
 
 class Money(TypeDecorator[Decimal]):
@@ -70,38 +75,75 @@ class StringList(TypeDecorator[list[str]]):
         return None if value is None else list(json.loads(value))
 
 
-class PriceTierList(TypeDecorator[tuple[Any, ...]]):
+def tiers_to_json(tiers: Iterable[Any]) -> list[dict[str, Any]]:
+    return [
+        {
+            "min_input_tokens": tier.min_input_tokens,
+            **{
+                name: format_decimal(amount)
+                for name in _TIER_PRICES
+                if (amount := getattr(tier, name)) is not None
+            },
+        }
+        for tier in sorted(tiers, key=lambda tier: tier.min_input_tokens)
+    ]
+
+
+def tiers_from_json(items: list[dict[str, Any]]) -> tuple[PriceTierObservation, ...]:
+    return tuple(
+        PriceTierObservation(
+            min_input_tokens=int(item["min_input_tokens"]),
+            **{name: Decimal(item[name]) for name in _TIER_PRICES if name in item},
+        )
+        for item in items
+    )
+
+
+class PriceTierList(TypeDecorator[tuple[PriceTierObservation, ...]]):
     """Long-context price tiers as JSON with decimal strings, so they stay exact."""
 
     impl = Text
     cache_ok = True
 
-    def process_bind_param(self, value: tuple[Any, ...] | None, dialect: Dialect) -> Any:
-        if not value:
-            return "[]"
+    def process_bind_param(self, value: Iterable[Any] | None, dialect: Dialect) -> Any:
+        return json.dumps(tiers_to_json(value or ()))
+
+    def process_result_value(
+        self, value: Any, dialect: Dialect
+    ) -> tuple[PriceTierObservation, ...]:
+        return tiers_from_json(json.loads(value)) if value else ()
+
+
+class PriceStateJSON(TypeDecorator[PriceState]):
+    """A resolved price as it was (value, source, since when), kept exact as JSON text."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: PriceState | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
         return json.dumps(
-            [
-                {
-                    "min_input_tokens": tier.min_input_tokens,
-                    **{
-                        name: format_decimal(amount)
-                        for name in ("input_per_mtok", "output_per_mtok", "cached_input_per_mtok")
-                        if (amount := getattr(tier, name)) is not None
-                    },
-                }
-                for tier in sorted(value, key=lambda tier: tier.min_input_tokens)
-            ]
+            {
+                **{
+                    name: format_decimal(amount)
+                    for name in _TIER_PRICES
+                    if (amount := getattr(value, name)) is not None
+                },
+                "tiers": tiers_to_json(value.tiers),
+                "source": value.source,
+                "effective_from": value.effective_from.astimezone(UTC).isoformat(),
+            }
         )
 
-    def process_result_value(self, value: Any, dialect: Dialect) -> tuple[Any, ...]:
-        from schema.feeds.records import PriceTierObservation
-
-        if not value:
-            return ()
-        return tuple(
-            PriceTierObservation(
-                min_input_tokens=int(item.pop("min_input_tokens")),
-                **{name: Decimal(amount) for name, amount in item.items()},
-            )
-            for item in json.loads(value)
+    def process_result_value(self, value: Any, dialect: Dialect) -> PriceState | None:
+        if value is None:
+            return None
+        data = json.loads(value)
+        amounts = {name: Decimal(data[name]) if name in data else None for name in _TIER_PRICES}
+        return PriceState(
+            **amounts,
+            tiers=tiers_from_json(data["tiers"]),
+            source=data["source"],
+            effective_from=datetime.fromisoformat(data["effective_from"]),
         )

@@ -1,16 +1,20 @@
-"""Which source's price is shown: the documented priority of sources, never recency.
+"""Which source's price is shown, over time: the documented priority of sources.
 
 Priority (docs/data.md): the curated file, then the provider's own feed (OpenRouter's
 for OpenRouter routes), then LiteLLM, genai-prices, models.dev, llm-prices. Any other
-source ranks after those.
+source ranks after those. At every moment the shown price is the in-force observation of
+the best-ranked source (within one source, the one that took effect last).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
+
+from schema.feeds.records import PriceTierObservation
 
 CURATED = "curated"
 FEED_PRIORITY = ("litellm", "genai-prices", "models.dev", "llm-prices")
@@ -33,8 +37,8 @@ class PriceValue:
 
     input_per_mtok: Decimal | None
     output_per_mtok: Decimal | None
-    cached_input_per_mtok: Decimal | None
-    tiers: tuple[Any, ...]
+    cached_input_per_mtok: Decimal | None = None
+    tiers: tuple[PriceTierObservation, ...] = ()
 
     @classmethod
     def of(cls, row: Any) -> PriceValue:
@@ -47,11 +51,88 @@ class PriceValue:
         return self.input_per_mtok is not None and self.output_per_mtok is not None
 
 
-def winning_observation(observations: Sequence[Any], provider_slug: str) -> Any | None:
-    """The observation to show: best-ranked source, then the latest to take effect."""
-    if not observations:
-        return None
-    return min(
-        observations,
-        key=lambda obs: (source_rank(obs.source, provider_slug), -obs.effective_from.timestamp()),
+@dataclass(frozen=True)
+class PriceState:
+    """A resolved price as shown at some moment: its value, its source, since when."""
+
+    input_per_mtok: Decimal | None
+    output_per_mtok: Decimal | None
+    cached_input_per_mtok: Decimal | None
+    tiers: tuple[PriceTierObservation, ...]
+    source: str
+    effective_from: datetime
+
+    @property
+    def value(self) -> PriceValue:
+        return PriceValue.of(self)
+
+
+class Observation(Protocol):
+    """What the timeline needs of a stored observation (ObservedPrice rows fit)."""
+
+    source: str
+    effective_from: datetime
+    effective_to: datetime | None
+    input_per_mtok: Decimal | None
+    output_per_mtok: Decimal | None
+    cached_input_per_mtok: Decimal | None
+    tiers: Any
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One stretch of the resolved history: [start, end) at one source's price."""
+
+    state: PriceState
+    end: datetime | None
+
+    @property
+    def start(self) -> datetime:
+        return self.state.effective_from
+
+    def covers(self, moment: datetime) -> bool:
+        return self.start <= moment and (self.end is None or moment < self.end)
+
+
+def _in_force(observation: Observation, moment: datetime) -> bool:
+    return observation.effective_from <= moment and (
+        observation.effective_to is None or moment < observation.effective_to
     )
+
+
+def resolve_timeline(observations: Sequence[Observation], provider_slug: str) -> list[Segment]:
+    """The resolved history of one route from all sources' observations of it."""
+    points = sorted(
+        {o.effective_from for o in observations}
+        | {o.effective_to for o in observations if o.effective_to is not None}
+    )
+    segments: list[Segment] = []
+    winners: list[Observation] = []
+    for index, start in enumerate(points):
+        end = points[index + 1] if index + 1 < len(points) else None
+        covering = [o for o in observations if _in_force(o, start)]
+        if not covering:
+            continue
+        winner = min(
+            covering,
+            key=lambda o: (source_rank(o.source, provider_slug), -o.effective_from.timestamp()),
+        )
+        if segments and winners[-1] is winner and segments[-1].end == start:
+            segments[-1] = Segment(state=segments[-1].state, end=end)
+            continue
+        value = PriceValue.of(winner)
+        state = PriceState(
+            value.input_per_mtok,
+            value.output_per_mtok,
+            value.cached_input_per_mtok,
+            value.tiers,
+            winner.source,
+            start,
+        )
+        segments.append(Segment(state=state, end=end))
+        winners.append(winner)
+    return segments
+
+
+def state_at(segments: Sequence[Segment], moment: datetime) -> PriceState | None:
+    return next((segment.state for segment in segments if segment.covers(moment)), None)

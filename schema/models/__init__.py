@@ -8,9 +8,9 @@ from schema.models.catalog import (
     LlmModel,
     ModelAlias,
     Offering,
+    OfferingListing,
     Organization,
     Provider,
-    ProviderAlias,
 )
 from schema.models.feeds import FeedRun, FeedSource, UnmatchedName
 from schema.models.pricing import ObservedPrice, Price, PriceChangeEvent
@@ -26,10 +26,10 @@ __all__ = [
     "ModelAlias",
     "ObservedPrice",
     "Offering",
+    "OfferingListing",
     "Organization",
     "Price",
     "PriceChangeEvent",
     "Provider",
-    "ProviderAlias",
     "UnmatchedName",
 ]

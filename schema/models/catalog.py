@@ -63,6 +63,8 @@ class ModelAlias(Base):
     key: Mapped[str] = mapped_column(String(300), index=True)
     source: Mapped[str] = mapped_column(String(100))
 
+    model: Mapped[LlmModel] = relationship(lazy="raise")
+
 
 class Provider(Base):
     """A company or router that serves models for a price."""
@@ -73,21 +75,6 @@ class Provider(Base):
     slug: Mapped[str] = mapped_column(String(100), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     url: Mapped[str | None] = mapped_column(String(500))
-
-
-class ProviderAlias(Base):
-    """A feed's id for a provider, and the region it denotes ('siliconflow-cn' -> cn)."""
-
-    __tablename__ = "provider_aliases"
-    __table_args__ = (UniqueConstraint("name", "source"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    provider_id: Mapped[int] = mapped_column(
-        ForeignKey("providers.id", ondelete="CASCADE"), index=True
-    )
-    name: Mapped[str] = mapped_column(String(200))
-    source: Mapped[str] = mapped_column(String(100))
-    region: Mapped[str] = mapped_column(String(50), default="")
 
 
 class Offering(Base):
@@ -112,6 +99,24 @@ class Offering(Base):
 
     model: Mapped[LlmModel] = relationship(lazy="raise")
     provider: Mapped[Provider] = relationship(lazy="raise")
+
+
+class OfferingListing(Base):
+    """That a source lists a route, with the provider's model id and context window it states.
+
+    A route no source lists any more is DEPRECATED (never deleted).
+    """
+
+    __tablename__ = "offering_listings"
+    __table_args__ = (UniqueConstraint("offering_id", "source"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    offering_id: Mapped[int] = mapped_column(ForeignKey("offerings.id"), index=True)
+    source: Mapped[str] = mapped_column(String(100), index=True)
+    provider_model_id: Mapped[str] = mapped_column(String(300))
+    context_window: Mapped[int | None] = mapped_column(Integer)
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Benchmark(Base):
@@ -143,6 +148,7 @@ class FactSource(Base):
     """What one source claims about one fact of a model, and when we read it.
 
     ``field`` is the API field name ('contextWindow'); null for a source of the whole record.
+    ``origin`` is what put it here: 'curated' or a feed's slug; it ranks the claims.
     """
 
     __tablename__ = "fact_sources"
@@ -153,6 +159,7 @@ class FactSource(Base):
         ForeignKey("llm_models.id", ondelete="CASCADE"), index=True
     )
     source: Mapped[str] = mapped_column(String(200))
+    origin: Mapped[str] = mapped_column(String(100))
     url: Mapped[str | None] = mapped_column(String(500))
     field: Mapped[str | None] = mapped_column(String(100))
     value: Mapped[str | None] = mapped_column(Text)

@@ -6,11 +6,12 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import Boolean, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from schema.db.base import Base, utcnow
-from schema.db.types import Money, PriceTierList, UTCDateTime
+from schema.db.types import Money, PriceStateJSON, PriceTierList, UTCDateTime
+from schema.domain.prices import PriceState
 from schema.models.catalog import Offering
 
 
@@ -34,6 +35,11 @@ class ObservedPrice(PriceColumns, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     offering_id: Mapped[int] = mapped_column(ForeignKey("offerings.id"))
     source: Mapped[str] = mapped_column(String(100))
+    dated: Mapped[bool] = mapped_column(Boolean, default=False)
+    """True for a price of the source's dated list (it states a start or an end); False for
+    an undated current price, which takes effect when first observed."""
+    stated_from: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """The start date the source states, if any (effective_from falls back to first seen)."""
     observed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     feed_run_id: Mapped[int | None] = mapped_column(ForeignKey("feed_runs.id"))
 
@@ -56,7 +62,11 @@ class Price(PriceColumns, Base):
 
 
 class PriceChangeEvent(Base):
-    """One change of a route's resolved price; also the outbox row for publishing it."""
+    """One change of a route's resolved price; also the outbox row for publishing it.
+
+    It keeps the previous and current prices as they were, so that rewriting the resolved
+    history (a feed filling in older dates) never changes what an event said.
+    """
 
     __tablename__ = "price_change_events"
 
@@ -65,8 +75,8 @@ class PriceChangeEvent(Base):
     offering_id: Mapped[int] = mapped_column(ForeignKey("offerings.id"), index=True)
     model_id: Mapped[int] = mapped_column(ForeignKey("llm_models.id"), index=True)
     provider_id: Mapped[int] = mapped_column(ForeignKey("providers.id"), index=True)
-    previous_price_id: Mapped[int | None] = mapped_column(ForeignKey("prices.id"))
-    current_price_id: Mapped[int | None] = mapped_column(ForeignKey("prices.id"))
+    previous: Mapped[PriceState | None] = mapped_column(PriceStateJSON)
+    current: Mapped[PriceState | None] = mapped_column(PriceStateJSON)
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     feed_run_id: Mapped[int | None] = mapped_column(ForeignKey("feed_runs.id"), index=True)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

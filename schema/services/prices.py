@@ -1,82 +1,315 @@
-"""Resolved prices: turn each source's observations of a route into the price shown.
+"""Price observations per source, route listings, and the resolved price history.
 
 Services never commit; the caller's unit of work does.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import defaultdict
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from datetime import datetime
+from typing import Any, TypeVar
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from schema.domain.prices import PriceValue, winning_observation
-from schema.models import ObservedPrice, Offering, Price, PriceChangeEvent, Provider
+from schema.domain.prices import (
+    PriceState,
+    PriceValue,
+    Segment,
+    resolve_timeline,
+    source_rank,
+    state_at,
+)
+from schema.feeds.records import PriceObservation
+from schema.models import (
+    ObservedPrice,
+    Offering,
+    OfferingListing,
+    Price,
+    PriceChangeEvent,
+    Provider,
+)
+
+T = TypeVar("T")
+CHUNK = 500
 
 
-@dataclass(frozen=True)
-class ResolvedChange:
-    event: PriceChangeEvent
-    model_id: int
+def chunked(items: Collection[T], size: int = CHUNK) -> Iterator[list[T]]:
+    """Split long IN (...) lists so that no database meets too many parameters."""
+    ordered = list(items)
+    for start in range(0, len(ordered), size):
+        yield ordered[start : start + size]
 
 
-def resolve_offering_price(
-    session: Session, offering: Offering, provider: Provider, *, now: datetime, run_id: int | None
-) -> ResolvedChange | None:
-    """Make the offering's current resolved price match its best observation in force now.
+def _dated_key(
+    stated_from: datetime | None, effective_to: datetime | None, price: Any
+) -> tuple[Any, ...]:
+    return (stated_from, effective_to, PriceValue.of(price))
 
-    Writes a new Price row and a PriceChangeEvent only when the shown price changes.
+
+def _observed(
+    offering_id: int,
+    price: PriceObservation,
+    *,
+    source: str,
+    dated: bool,
+    start: datetime,
+    now: datetime,
+    run_id: int | None,
+) -> ObservedPrice:
+    return ObservedPrice(
+        offering_id=offering_id,
+        source=source,
+        dated=dated,
+        stated_from=price.effective_from,
+        effective_from=start,
+        effective_to=price.effective_to,
+        input_per_mtok=price.input_per_mtok,
+        output_per_mtok=price.output_per_mtok,
+        cached_input_per_mtok=price.cached_input_per_mtok,
+        tiers=price.tiers,
+        observed_at=now,
+        feed_run_id=run_id,
+    )
+
+
+def replace_observations(
+    session: Session,
+    *,
+    source: str,
+    desired: Mapping[int, Sequence[PriceObservation]],
+    now: datetime,
+    run_id: int | None,
+) -> set[int]:
+    """Make ``source``'s observations match what it states now; return the routes whose
+    observations changed.
+
+    - Dated prices (the source states a start or an end) are kept exactly as the source's
+      current list; one without a start takes effect when first observed, and one that
+      ended before that is dropped.
+    - An undated price takes effect when first observed; when the source states another
+      one (or none), the old one is closed at ``now`` and kept as history.
+    - A snapshot is complete: routes it no longer prices lose this source's prices.
     """
-    in_force = session.scalars(
-        select(ObservedPrice).where(
-            ObservedPrice.offering_id == offering.id,
-            ObservedPrice.effective_from <= now,
-            or_(ObservedPrice.effective_to.is_(None), ObservedPrice.effective_to > now),
+    existing: dict[int, list[ObservedPrice]] = defaultdict(list)
+    for row in session.scalars(select(ObservedPrice).where(ObservedPrice.source == source)):
+        existing[row.offering_id].append(row)
+    changed: set[int] = set()
+    for offering_id in set(existing) | set(desired):
+        rows = existing.get(offering_id, [])
+        stated = desired.get(offering_id, ())
+        old = {_dated_key(r.stated_from, r.effective_to, r): r for r in rows if r.dated}
+        new = {
+            _dated_key(p.effective_from, p.effective_to, p): p
+            for p in stated
+            if p.effective_from is not None or p.effective_to is not None
+        }
+        for key in old.keys() - new.keys():
+            session.delete(old[key])
+            changed.add(offering_id)
+        for key in new.keys() - old.keys():
+            price = new[key]
+            start = price.effective_from or now
+            if price.effective_to is None or start < price.effective_to:
+                session.add(
+                    _observed(
+                        offering_id,
+                        price,
+                        source=source,
+                        dated=True,
+                        start=start,
+                        now=now,
+                        run_id=run_id,
+                    )
+                )
+                changed.add(offering_id)
+        undated = next(
+            (p for p in stated if p.effective_from is None and p.effective_to is None), None
         )
-    ).all()
-    winner = winning_observation(in_force, provider.slug)
-    current = session.scalars(
-        select(Price).where(Price.offering_id == offering.id, Price.effective_to.is_(None))
-    ).one_or_none()
-    if winner is None and current is None:
-        return None
-    if (
-        winner is not None
-        and current is not None
-        and PriceValue.of(winner) == PriceValue.of(current)
-    ):
-        current.source = winner.source  # the same price, possibly vouched for by a better source
-        return None
-    new_price = None
-    if winner is not None:
-        starts = winner.effective_from
-        if current is not None and starts < now:
-            starts = now
-        new_price = Price(
-            offering_id=offering.id,
-            source=winner.source,
-            input_per_mtok=winner.input_per_mtok,
-            output_per_mtok=winner.output_per_mtok,
-            cached_input_per_mtok=winner.cached_input_per_mtok,
-            tiers=winner.tiers,
-            effective_from=starts,
-            created_at=now,
-        )
-        session.add(new_price)
-    if current is not None:
-        current.effective_to = now
+        current = next((r for r in rows if not r.dated and r.effective_to is None), None)
+        if (
+            current is not None
+            and undated is not None
+            and PriceValue.of(current) == PriceValue.of(undated)
+        ):
+            continue
+        if current is not None:
+            current.effective_to = now
+            changed.add(offering_id)
+        if undated is not None:
+            session.add(
+                _observed(
+                    offering_id,
+                    undated,
+                    source=source,
+                    dated=False,
+                    start=now,
+                    now=now,
+                    run_id=run_id,
+                )
+            )
+            changed.add(offering_id)
     session.flush()
-    kind = "ADDED" if current is None else "REMOVED" if new_price is None else "CHANGED"
-    event = PriceChangeEvent(
+    return changed
+
+
+def sync_listings(
+    session: Session, *, source: str, listed: Mapping[int, tuple[str, int | None]], now: datetime
+) -> set[int]:
+    """Record which routes ``source`` lists (the provider's model id and context window it
+    states); a route it no longer lists loses its listing. Returns the routes touched."""
+    existing = {
+        row.offering_id: row
+        for row in session.scalars(select(OfferingListing).where(OfferingListing.source == source))
+    }
+    touched = set(existing.keys() - listed.keys())
+    for offering_id in touched:
+        session.delete(existing[offering_id])
+    for offering_id, (provider_model_id, context_window) in listed.items():
+        row = existing.get(offering_id)
+        if row is None:
+            session.add(
+                OfferingListing(
+                    offering_id=offering_id,
+                    source=source,
+                    provider_model_id=provider_model_id,
+                    context_window=context_window,
+                    first_seen_at=now,
+                    last_seen_at=now,
+                )
+            )
+            touched.add(offering_id)
+            continue
+        row.last_seen_at = now
+        if (row.provider_model_id, row.context_window) != (provider_model_id, context_window):
+            row.provider_model_id, row.context_window = provider_model_id, context_window
+            touched.add(offering_id)
+    session.flush()
+    return touched
+
+
+def _offerings_with_provider(session: Session, ids: list[int]) -> list[tuple[Offering, str]]:
+    statement = (
+        select(Offering, Provider.slug)
+        .join(Provider, Provider.id == Offering.provider_id)
+        .where(Offering.id.in_(ids))
+    )
+    return [(offering, slug) for offering, slug in session.execute(statement)]
+
+
+def _grouped_by_offering(session: Session, table: Any, ids: list[int]) -> dict[int, list[Any]]:
+    grouped: dict[int, list[Any]] = defaultdict(list)
+    for row in session.scalars(select(table).where(table.offering_id.in_(ids))):
+        grouped[row.offering_id].append(row)
+    return grouped
+
+
+def refresh_offerings(session: Session, offering_ids: Collection[int], *, now: datetime) -> None:
+    """A route's status, provider model id and context window from its listings: DEPRECATED
+    once no source lists it; the rest from the best-ranked source that states them."""
+    for chunk in chunked(offering_ids):
+        listings = _grouped_by_offering(session, OfferingListing, chunk)
+        for offering, provider_slug in _offerings_with_provider(session, chunk):
+            ranked = sorted(
+                listings.get(offering.id, []),
+                key=lambda row: source_rank(row.source, provider_slug),
+            )
+            status = "ACTIVE" if ranked else "DEPRECATED"
+            model_id = ranked[0].provider_model_id if ranked else offering.provider_model_id
+            context = next(
+                (row.context_window for row in ranked if row.context_window is not None), None
+            )
+            if (offering.status, offering.provider_model_id, offering.context_window) != (
+                status,
+                model_id,
+                context,
+            ):
+                offering.status, offering.provider_model_id, offering.context_window = (
+                    status,
+                    model_id,
+                    context,
+                )
+                offering.updated_at = now
+    session.flush()
+
+
+def resolve_prices(
+    session: Session, offering_ids: Collection[int], *, now: datetime, run_id: int | None
+) -> list[PriceChangeEvent]:
+    """Rebuild the resolved history of the given routes from every source's observations,
+    and write one event per route whose price in force now changed."""
+    events: list[PriceChangeEvent] = []
+    for chunk in chunked(offering_ids):
+        observations = _grouped_by_offering(session, ObservedPrice, chunk)
+        history = _grouped_by_offering(session, Price, chunk)
+        for offering, provider_slug in _offerings_with_provider(session, chunk):
+            segments = resolve_timeline(observations.get(offering.id, []), provider_slug)
+            old_rows = sorted(history.get(offering.id, []), key=lambda row: row.effective_from)
+            old = [_segment_of(row) for row in old_rows]
+            if old != segments:
+                for row in old_rows:
+                    session.delete(row)
+                session.add_all(_price_row(offering.id, segment, now) for segment in segments)
+            event = _event(
+                offering, state_at(old, now), state_at(segments, now), now=now, run_id=run_id
+            )
+            if event is not None:
+                session.add(event)
+                events.append(event)
+    session.flush()
+    return events
+
+
+def _segment_of(row: Price) -> Segment:
+    state = PriceState(
+        row.input_per_mtok,
+        row.output_per_mtok,
+        row.cached_input_per_mtok,
+        tuple(row.tiers),
+        row.source,
+        row.effective_from,
+    )
+    return Segment(state=state, end=row.effective_to)
+
+
+def _price_row(offering_id: int, segment: Segment, now: datetime) -> Price:
+    state = segment.state
+    return Price(
+        offering_id=offering_id,
+        source=state.source,
+        input_per_mtok=state.input_per_mtok,
+        output_per_mtok=state.output_per_mtok,
+        cached_input_per_mtok=state.cached_input_per_mtok,
+        tiers=state.tiers,
+        effective_from=state.effective_from,
+        effective_to=segment.end,
+        created_at=now,
+    )
+
+
+def _event(
+    offering: Offering,
+    previous: PriceState | None,
+    current: PriceState | None,
+    *,
+    now: datetime,
+    run_id: int | None,
+) -> PriceChangeEvent | None:
+    """ADDED (a route's first price), CHANGED, or REMOVED (no price any more); none when
+    the value stays the same (a better source confirming a price is not a change)."""
+    before = previous.value if previous is not None else None
+    after = current.value if current is not None else None
+    if before == after:
+        return None
+    kind = "ADDED" if before is None else "REMOVED" if after is None else "CHANGED"
+    return PriceChangeEvent(
         kind=kind,
         offering_id=offering.id,
         model_id=offering.model_id,
         provider_id=offering.provider_id,
-        previous_price_id=current.id if current is not None else None,
-        current_price_id=new_price.id if new_price is not None else None,
+        previous=previous,
+        current=current,
         occurred_at=now,
         feed_run_id=run_id,
     )
-    session.add(event)
-    return ResolvedChange(event=event, model_id=offering.model_id)

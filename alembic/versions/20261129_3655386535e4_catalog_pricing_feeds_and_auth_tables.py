@@ -1,8 +1,8 @@
 """catalog, pricing, feeds and auth tables
 
-Revision ID: 7423ac1b0f71
+Revision ID: 3655386535e4
 Revises:
-Create Date: 2026-11-29 08:32:14.396168
+Create Date: 2026-11-29 08:53:37.405510
 """
 
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ from alembic import op
 
 import schema.db.types
 
-revision: str = "7423ac1b0f71"
+revision: str = "3655386535e4"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -141,27 +141,6 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_llm_models_creator_id"), ["creator_id"], unique=False)
 
     op.create_table(
-        "provider_aliases",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("provider_id", sa.Integer(), nullable=False),
-        sa.Column("name", sa.String(length=200), nullable=False),
-        sa.Column("source", sa.String(length=100), nullable=False),
-        sa.Column("region", sa.String(length=50), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["provider_id"],
-            ["providers.id"],
-            name=op.f("fk_provider_aliases_provider_id_providers"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_provider_aliases")),
-        sa.UniqueConstraint("name", "source", name=op.f("uq_provider_aliases_name_source")),
-    )
-    with op.batch_alter_table("provider_aliases", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_provider_aliases_provider_id"), ["provider_id"], unique=False
-        )
-
-    op.create_table(
         "benchmark_scores",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("model_id", sa.Integer(), nullable=False),
@@ -201,6 +180,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("model_id", sa.Integer(), nullable=False),
         sa.Column("source", sa.String(length=200), nullable=False),
+        sa.Column("origin", sa.String(length=100), nullable=False),
         sa.Column("url", sa.String(length=500), nullable=True),
         sa.Column("field", sa.String(length=100), nullable=True),
         sa.Column("value", sa.Text(), nullable=True),
@@ -273,6 +253,8 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("offering_id", sa.Integer(), nullable=False),
         sa.Column("source", sa.String(length=100), nullable=False),
+        sa.Column("dated", sa.Boolean(), nullable=False),
+        sa.Column("stated_from", schema.db.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("observed_at", schema.db.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("feed_run_id", sa.Integer(), nullable=True),
         sa.Column("input_per_mtok", schema.db.types.Money(), nullable=True),
@@ -292,6 +274,77 @@ def upgrade() -> None:
     with op.batch_alter_table("observed_prices", schema=None) as batch_op:
         batch_op.create_index(
             batch_op.f("ix_observed_prices_offering_id"), ["offering_id", "source"], unique=False
+        )
+
+    op.create_table(
+        "offering_listings",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("offering_id", sa.Integer(), nullable=False),
+        sa.Column("source", sa.String(length=100), nullable=False),
+        sa.Column("provider_model_id", sa.String(length=300), nullable=False),
+        sa.Column("context_window", sa.Integer(), nullable=True),
+        sa.Column("first_seen_at", schema.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("last_seen_at", schema.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["offering_id"],
+            ["offerings.id"],
+            name=op.f("fk_offering_listings_offering_id_offerings"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_offering_listings")),
+        sa.UniqueConstraint(
+            "offering_id", "source", name=op.f("uq_offering_listings_offering_id_source")
+        ),
+    )
+    with op.batch_alter_table("offering_listings", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_offering_listings_offering_id"), ["offering_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_offering_listings_source"), ["source"], unique=False)
+
+    op.create_table(
+        "price_change_events",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=20), nullable=False),
+        sa.Column("offering_id", sa.Integer(), nullable=False),
+        sa.Column("model_id", sa.Integer(), nullable=False),
+        sa.Column("provider_id", sa.Integer(), nullable=False),
+        sa.Column("previous", schema.db.types.PriceStateJSON(), nullable=True),
+        sa.Column("current", schema.db.types.PriceStateJSON(), nullable=True),
+        sa.Column("occurred_at", schema.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("feed_run_id", sa.Integer(), nullable=True),
+        sa.Column("published_at", schema.db.types.UTCDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["feed_run_id"],
+            ["feed_runs.id"],
+            name=op.f("fk_price_change_events_feed_run_id_feed_runs"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["model_id"], ["llm_models.id"], name=op.f("fk_price_change_events_model_id_llm_models")
+        ),
+        sa.ForeignKeyConstraint(
+            ["offering_id"],
+            ["offerings.id"],
+            name=op.f("fk_price_change_events_offering_id_offerings"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["provider_id"],
+            ["providers.id"],
+            name=op.f("fk_price_change_events_provider_id_providers"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_price_change_events")),
+    )
+    with op.batch_alter_table("price_change_events", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_price_change_events_feed_run_id"), ["feed_run_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_price_change_events_model_id"), ["model_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_price_change_events_offering_id"), ["offering_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_price_change_events_provider_id"), ["provider_id"], unique=False
         )
 
     op.create_table(
@@ -316,67 +369,15 @@ def upgrade() -> None:
             batch_op.f("ix_prices_offering_id"), ["offering_id", "effective_to"], unique=False
         )
 
-    op.create_table(
-        "price_change_events",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("kind", sa.String(length=20), nullable=False),
-        sa.Column("offering_id", sa.Integer(), nullable=False),
-        sa.Column("model_id", sa.Integer(), nullable=False),
-        sa.Column("provider_id", sa.Integer(), nullable=False),
-        sa.Column("previous_price_id", sa.Integer(), nullable=True),
-        sa.Column("current_price_id", sa.Integer(), nullable=True),
-        sa.Column("occurred_at", schema.db.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("feed_run_id", sa.Integer(), nullable=True),
-        sa.Column("published_at", schema.db.types.UTCDateTime(timezone=True), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["current_price_id"],
-            ["prices.id"],
-            name=op.f("fk_price_change_events_current_price_id_prices"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["feed_run_id"],
-            ["feed_runs.id"],
-            name=op.f("fk_price_change_events_feed_run_id_feed_runs"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["model_id"], ["llm_models.id"], name=op.f("fk_price_change_events_model_id_llm_models")
-        ),
-        sa.ForeignKeyConstraint(
-            ["offering_id"],
-            ["offerings.id"],
-            name=op.f("fk_price_change_events_offering_id_offerings"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["previous_price_id"],
-            ["prices.id"],
-            name=op.f("fk_price_change_events_previous_price_id_prices"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["provider_id"],
-            ["providers.id"],
-            name=op.f("fk_price_change_events_provider_id_providers"),
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_price_change_events")),
-    )
-    with op.batch_alter_table("price_change_events", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_price_change_events_feed_run_id"), ["feed_run_id"], unique=False
-        )
-        batch_op.create_index(
-            batch_op.f("ix_price_change_events_model_id"), ["model_id"], unique=False
-        )
-        batch_op.create_index(
-            batch_op.f("ix_price_change_events_offering_id"), ["offering_id"], unique=False
-        )
-        batch_op.create_index(
-            batch_op.f("ix_price_change_events_provider_id"), ["provider_id"], unique=False
-        )
-
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table("prices", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_prices_offering_id"))
+
+    op.drop_table("prices")
     with op.batch_alter_table("price_change_events", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_price_change_events_provider_id"))
         batch_op.drop_index(batch_op.f("ix_price_change_events_offering_id"))
@@ -384,10 +385,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_price_change_events_feed_run_id"))
 
     op.drop_table("price_change_events")
-    with op.batch_alter_table("prices", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_prices_offering_id"))
+    with op.batch_alter_table("offering_listings", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_offering_listings_source"))
+        batch_op.drop_index(batch_op.f("ix_offering_listings_offering_id"))
 
-    op.drop_table("prices")
+    op.drop_table("offering_listings")
     with op.batch_alter_table("observed_prices", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_observed_prices_offering_id"))
 
@@ -411,10 +413,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_benchmark_scores_benchmark_id"))
 
     op.drop_table("benchmark_scores")
-    with op.batch_alter_table("provider_aliases", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_provider_aliases_provider_id"))
-
-    op.drop_table("provider_aliases")
     with op.batch_alter_table("llm_models", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_llm_models_creator_id"))
 
