@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import text
@@ -31,10 +32,12 @@ class LlmrefGraphQL(GraphQL[Context, None]):
         self.sessions = make_async_sessionmaker(engine)
 
     async def get_context(self, request: Request | WebSocket, response: Response | None) -> Context:  # type: ignore[override]
+        now = datetime.now(UTC)
         return Context(
             settings=self.settings,
             sessions=self.sessions,
-            loaders=create_loaders(self.sessions),
+            loaders=create_loaders(self.sessions, now),
+            now=now,
             request=request,
             response=response,
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -16,5 +17,7 @@ class Context:
     settings: Settings
     sessions: async_sessionmaker[AsyncSession]
     loaders: Loaders
+    now: datetime
+    """The request's clock: every "price in force now" in one answer is at this moment."""
     request: Any = None
     response: Any = None

@@ -61,10 +61,12 @@ def _grouped(table: type, column: str, *order: Any) -> Fetch:
     return fetch
 
 
-async def _current_prices(session: AsyncSession, offering_ids: Sequence[int]) -> dict[int, Price]:
-    return {
-        row.offering_id: row for row in await session.scalars(select_current_prices(offering_ids))
-    }
+def _current_prices(now: datetime) -> Fetch:
+    async def fetch(session: AsyncSession, offering_ids: Sequence[int]) -> dict[int, Price]:
+        rows = await session.scalars(select_current_prices(offering_ids, now))
+        return {row.offering_id: row for row in rows}
+
+    return fetch
 
 
 async def _last_reviewed(session: AsyncSession, model_ids: Sequence[int]) -> dict[int, datetime]:
@@ -93,6 +95,7 @@ class Loaders:
     organization_by_id: DataLoader[int, Organization | None]
     provider_by_id: DataLoader[int, Provider | None]
     benchmark_by_id: DataLoader[int, Benchmark | None]
+    offering_by_id: DataLoader[int, Offering | None]
     offerings_by_model_id: DataLoader[int, list[Offering]]
     offerings_by_provider_id: DataLoader[int, list[Offering]]
     current_price_by_offering_id: DataLoader[int, Price | None]
@@ -103,7 +106,7 @@ class Loaders:
     price_history: DataLoader[tuple[int, str | None, datetime | None], list[tuple[Price, Offering]]]
 
 
-def create_loaders(sessions: async_sessionmaker[AsyncSession]) -> Loaders:
+def create_loaders(sessions: async_sessionmaker[AsyncSession], now: datetime) -> Loaders:
     def none() -> None:
         return None
 
@@ -118,7 +121,8 @@ def create_loaders(sessions: async_sessionmaker[AsyncSession]) -> Loaders:
         offerings_by_provider_id=_loader(
             sessions, _grouped(Offering, "provider_id", Offering.model_id, Offering.region), list
         ),
-        current_price_by_offering_id=_loader(sessions, _current_prices, none),
+        current_price_by_offering_id=_loader(sessions, _current_prices(now), none),
+        offering_by_id=_loader(sessions, _by_id(Offering), none),
         scores_by_model_id=_loader(
             sessions, _grouped(BenchmarkScore, "model_id", BenchmarkScore.id), list
         ),

@@ -6,7 +6,9 @@ from decimal import Decimal
 from enum import Enum
 
 import strawberry
+from graphql import GraphQLError
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
 from api.context import Context
@@ -19,8 +21,11 @@ from api.graphql.types.catalog import (
     PageInfoType,
     ProviderType,
 )
+from api.graphql.types.events import PriceChangeEventType
+from api.services.models import resolve_model_names
 from schema.models import LlmModel, Provider
 from schema.queries.catalog import count_models, model_filter_conditions, select_models_page
+from schema.queries.events import select_event_id, select_events_after
 
 
 @strawberry.input(name="ModelFilter")
@@ -66,6 +71,7 @@ class Query:
         offset = decode_cursor(after) + 1 if after is not None else 0
         given = filter or ModelFilterInput()
         conditions = model_filter_conditions(
+            now=info.context.now,
             search=given.search,
             creator=given.creator,
             provider=given.provider,
@@ -78,7 +84,11 @@ class Query:
             rows = (
                 await session.scalars(
                     select_models_page(
-                        conditions, (order_by or ModelOrder.NAME).value, offset=offset, limit=limit
+                        conditions,
+                        (order_by or ModelOrder.NAME).value,
+                        now=info.context.now,
+                        offset=offset,
+                        limit=limit,
                     )
                 )
             ).all()
@@ -98,6 +108,26 @@ class Query:
             total_count=total,
         )
 
+    @strawberry.field(
+        description="The canonical model that a name or a provider's model id resolves to, by the documented rules; null when none."
+    )
+    async def resolve_model(self, info: Info[Context, None], name: str) -> ModelType | None:
+        async with info.context.sessions() as session:
+            model = (await resolve_model_names(session, [name]))[name]
+        return ModelType.from_row(model) if model is not None else None
+
+    @strawberry.field(
+        description="Recorded price changes, oldest first, after the given event id; an id older than the retention, or unknown, is an EVENTS_EXPIRED error."
+    )
+    async def price_changes(
+        self, info: Info[Context, None], after: strawberry.ID | None = None, first: int | None = 100
+    ) -> list[PriceChangeEventType]:
+        limit = check_first(100 if first is None else first, info.context.settings.max_page_size)
+        async with info.context.sessions() as session:
+            after_id = await _known_event_id(session, after)
+            rows = await session.scalars(select_events_after(after_id, limit))
+            return [PriceChangeEventType.from_row(row) for row in rows]
+
     @strawberry.field
     async def provider(self, info: Info[Context, None], slug: str) -> ProviderType | None:
         async with info.context.sessions() as session:
@@ -109,3 +139,16 @@ class Query:
         async with info.context.sessions() as session:
             rows = await session.scalars(select(Provider).order_by(Provider.slug))
             return [ProviderType.from_row(row) for row in rows]
+
+
+async def _known_event_id(session: AsyncSession, after: str | None) -> int:
+    """The event id to resume after; EVENTS_EXPIRED when it names no recorded event."""
+    if after is None:
+        return 0
+    if not after.isdigit() or await session.scalar(select_event_id(int(after))) is None:
+        raise GraphQLError(
+            f"event {after!r} is not recorded (unknown, or older than the retention): "
+            "start again without 'after'",
+            extensions={"code": "EVENTS_EXPIRED"},
+        )
+    return int(after)

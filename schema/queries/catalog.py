@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -41,15 +41,22 @@ def _numeric(column: Any) -> Any:
     return cast(column, Numeric)
 
 
-def cheapest_output_subquery() -> Any:
-    """The lowest current output price among a model's active routes, per model."""
+def in_force(now: datetime) -> Any:
+    """The resolved price rows in force at ``now`` (a future-dated price is not yet)."""
+    return and_(
+        Price.effective_from <= now, or_(Price.effective_to.is_(None), Price.effective_to > now)
+    )
+
+
+def cheapest_output_subquery(now: datetime) -> Any:
+    """The lowest output price in force among a model's active routes, per model."""
     return (
         select(func.min(_numeric(Price.output_per_mtok)))
         .join(Offering, Offering.id == Price.offering_id)
         .where(
             Offering.model_id == LlmModel.id,
             Offering.status == ACTIVE,
-            Price.effective_to.is_(None),
+            in_force(now),
             Price.output_per_mtok.is_not(None),
         )
         .scalar_subquery()
@@ -58,6 +65,7 @@ def cheapest_output_subquery() -> Any:
 
 def model_filter_conditions(
     *,
+    now: datetime,
     search: str | None = None,
     creator: str | None = None,
     provider: str | None = None,
@@ -93,12 +101,12 @@ def model_filter_conditions(
     if min_context_window is not None:
         conditions.append(LlmModel.context_window >= min_context_window)
     if max_output_price_per_mtok is not None:
-        conditions.append(cheapest_output_subquery() <= max_output_price_per_mtok)
+        conditions.append(cheapest_output_subquery(now) <= max_output_price_per_mtok)
     return conditions
 
 
 def select_models_page(
-    conditions: list[Any], order: str, *, offset: int, limit: int
+    conditions: list[Any], order: str, *, now: datetime, offset: int, limit: int
 ) -> Select[tuple[LlmModel]]:
     statement = select(LlmModel).where(and_(true(), *conditions))
     if order == "RELEASED_ON_DESC":
@@ -106,7 +114,9 @@ def select_models_page(
     elif order == "CONTEXT_WINDOW_DESC":
         statement = statement.order_by(LlmModel.context_window.desc().nulls_last(), LlmModel.slug)
     elif order == "CHEAPEST_OUTPUT_PRICE":
-        statement = statement.order_by(cheapest_output_subquery().asc().nulls_last(), LlmModel.slug)
+        statement = statement.order_by(
+            cheapest_output_subquery(now).asc().nulls_last(), LlmModel.slug
+        )
     else:
         statement = statement.order_by(func.lower(LlmModel.name), LlmModel.slug)
     return statement.offset(offset).limit(limit)
@@ -116,8 +126,21 @@ def count_models(conditions: list[Any]) -> Select[tuple[int]]:
     return select(func.count()).select_from(LlmModel).where(and_(true(), *conditions))
 
 
-def select_current_prices(offering_ids: Sequence[int]) -> Select[tuple[Price]]:
-    return select(Price).where(Price.offering_id.in_(offering_ids), Price.effective_to.is_(None))
+def select_current_prices(offering_ids: Sequence[int], now: datetime) -> Select[tuple[Price]]:
+    return select(Price).where(Price.offering_id.in_(offering_ids), in_force(now))
+
+
+def select_alias_matches(keys: Sequence[str]) -> Select[tuple[str, int, str]]:
+    """Models named by any of ``keys`` through an alias; curated aliases first."""
+    return (
+        select(ModelAlias.key, ModelAlias.model_id, ModelAlias.source)
+        .where(ModelAlias.key.in_(keys))
+        .order_by(ModelAlias.source != "curated", ModelAlias.id)
+    )
+
+
+def select_models_named(*, slugs: Collection[str], ids: Collection[int]) -> Select[tuple[LlmModel]]:
+    return select(LlmModel).where(or_(LlmModel.slug.in_(slugs), LlmModel.id.in_(ids)))
 
 
 def select_price_history(

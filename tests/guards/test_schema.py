@@ -15,9 +15,8 @@ SNAPSHOT = PROJECT_ROOT / "schema" / "schema.graphql"
 
 # Contract parts that later work adds; this set only shrinks, until it is empty.
 NOT_YET_BUILT = {
-    "Query.resolveModel",
     "Query.comparison",
-    "Query.priceChanges",
+    "PriceChangeEvent.feedRun",
     "Query.feedSources",
     "Query.feedRun",
     "Query.feedRuns",
@@ -39,8 +38,6 @@ NOT_YET_BUILT = {
     "ComparisonErrorCode",
     "ComparisonError",
     "ComparisonResult",
-    "PriceChangeKind",
-    "PriceChangeEvent",
     "HeldChangeStatus",
     "HeldPriceChange",
     "UnmatchedName",
