@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from typing import Any
 
 from schema.domain.money import TOKENS_PER_PRICE_UNIT
@@ -16,6 +16,10 @@ class Traffic:
     cached_input_share: Decimal = Decimal(0)
     average_input_tokens_per_request: int | None = None
 
+
+EXACT_DIGITS = 100
+"""Enough significant digits for any traffic the API accepts (up to 10^15 tokens, shares
+and prices as given) times any price: no rounding before the cents on output."""
 
 DEFAULT_TRAFFIC = Traffic(Decimal(560_000_000), Decimal(300_000_000))
 """The traffic assumed when a question gives none: 560M input and 300M output tokens a month."""
@@ -48,18 +52,20 @@ def monthly_cost(price: Any, traffic: Traffic) -> Decimal | None:
     )
     if input_price is None or output_price is None:
         return None
-    cached_tokens = (
-        traffic.input_tokens_per_month * traffic.cached_input_share
-        if cached_price is not None
-        else Decimal(0)
-    )
-    fresh_tokens = traffic.input_tokens_per_month - cached_tokens
-    total = (
-        fresh_tokens * input_price
-        + cached_tokens * (cached_price or Decimal(0))
-        + traffic.output_tokens_per_month * output_price
-    )
-    return total / TOKENS_PER_PRICE_UNIT
+    with localcontext() as context:
+        context.prec = EXACT_DIGITS  # products of token counts and prices stay exact
+        cached_tokens = (
+            traffic.input_tokens_per_month * traffic.cached_input_share
+            if cached_price is not None
+            else Decimal(0)
+        )
+        fresh_tokens = traffic.input_tokens_per_month - cached_tokens
+        total = (
+            fresh_tokens * input_price
+            + cached_tokens * (cached_price or Decimal(0))
+            + traffic.output_tokens_per_month * output_price
+        )
+        return total / TOKENS_PER_PRICE_UNIT
 
 
 def cheapest_route(routes: list[tuple[Any, Any, str, str]], traffic: Traffic) -> Any | None:
