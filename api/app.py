@@ -18,6 +18,7 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
+from api.cache import ComparisonCache, create_cache
 from api.context import Context
 from api.graphql.loaders import create_loaders
 from api.graphql.schema import build_schema
@@ -26,10 +27,11 @@ from schema.settings import Settings
 
 
 class LlmrefGraphQL(GraphQL[Context, None]):
-    def __init__(self, settings: Settings, engine: AsyncEngine) -> None:
+    def __init__(self, settings: Settings, engine: AsyncEngine, cache: ComparisonCache) -> None:
         super().__init__(build_schema(settings), graphql_ide="graphiql")
         self.settings = settings
         self.sessions = make_async_sessionmaker(engine)
+        self.cache = cache
 
     async def get_context(self, request: Request | WebSocket, response: Response | None) -> Context:  # type: ignore[override]
         now = datetime.now(UTC)
@@ -38,6 +40,7 @@ class LlmrefGraphQL(GraphQL[Context, None]):
             sessions=self.sessions,
             loaders=create_loaders(self.sessions, now),
             now=now,
+            cache=self.cache,
             request=request,
             response=response,
         )
@@ -45,7 +48,8 @@ class LlmrefGraphQL(GraphQL[Context, None]):
 
 def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Starlette:
     engine = engine or make_async_engine(settings.database_url)
-    graphql = LlmrefGraphQL(settings, engine)
+    cache = create_cache(settings.redis_url)
+    graphql = LlmrefGraphQL(settings, engine, cache)
 
     async def healthz(_request: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -72,6 +76,7 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Star
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         yield
+        await cache.close()
         await engine.dispose()
 
     app = Starlette(

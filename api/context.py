@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from api.cache import ComparisonCache
 from api.graphql.loaders import Loaders
 from schema.settings import Settings
 
@@ -18,6 +19,7 @@ class Context:
     sessions: async_sessionmaker[AsyncSession]
     loaders: Loaders
     now: datetime
+    cache: ComparisonCache
     """The request's clock: every "price in force now" in one answer is at this moment."""
     request: Any = None
     response: Any = None

@@ -17,6 +17,10 @@ class Settings(BaseSettings):
         default=DEFAULT_DATABASE_URL,
         description="SQLAlchemy URL. sqlite:///path (embedded default) or postgresql+psycopg://...",
     )
+    redis_url: str | None = Field(
+        default=None,
+        description="Redis for the comparison cache (and later the broker and events); unset keeps the cache in-process.",
+    )
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="Browser origins allowed by CORS, comma-separated; empty allows none, * all.",

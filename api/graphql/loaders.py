@@ -49,6 +49,11 @@ def _by_id(table: type) -> Fetch:
     return fetch
 
 
+async def _providers_by_slug(session: AsyncSession, slugs: Sequence[str]) -> dict[str, Provider]:
+    rows = await session.scalars(select(Provider).where(Provider.slug.in_(slugs)))
+    return {row.slug: row for row in rows}
+
+
 def _grouped(table: type, column: str, *order: Any) -> Fetch:
     async def fetch(session: AsyncSession, keys: Sequence[int]) -> dict[int, list[Any]]:
         key_column = getattr(table, column)
@@ -94,6 +99,7 @@ class Loaders:
     model_by_id: DataLoader[int, LlmModel | None]
     organization_by_id: DataLoader[int, Organization | None]
     provider_by_id: DataLoader[int, Provider | None]
+    provider_by_slug: DataLoader[str, Provider | None]
     benchmark_by_id: DataLoader[int, Benchmark | None]
     offering_by_id: DataLoader[int, Offering | None]
     offerings_by_model_id: DataLoader[int, list[Offering]]
@@ -114,6 +120,7 @@ def create_loaders(sessions: async_sessionmaker[AsyncSession], now: datetime) ->
         model_by_id=_loader(sessions, _by_id(LlmModel), none),
         organization_by_id=_loader(sessions, _by_id(Organization), none),
         provider_by_id=_loader(sessions, _by_id(Provider), none),
+        provider_by_slug=_loader(sessions, _providers_by_slug, none),
         benchmark_by_id=_loader(sessions, _by_id(Benchmark), none),
         offerings_by_model_id=_loader(
             sessions, _grouped(Offering, "model_id", Offering.provider_id, Offering.region), list

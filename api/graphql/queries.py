@@ -21,8 +21,17 @@ from api.graphql.types.catalog import (
     PageInfoType,
     ProviderType,
 )
+from api.graphql.types.comparison import (
+    ComparisonErrorType,
+    ComparisonResult,
+    ComparisonType,
+    TrafficInput,
+)
 from api.graphql.types.events import PriceChangeEventType
+from api.services.comparisons import compare
 from api.services.models import resolve_model_names
+from schema.domain.comparison_errors import ComparisonProblem
+from schema.domain.costs import DEFAULT_TRAFFIC
 from schema.models import LlmModel, Provider
 from schema.queries.catalog import count_models, model_filter_conditions, select_models_page
 from schema.queries.events import select_event_id, select_events_after
@@ -128,6 +137,26 @@ class Query:
             rows = await session.scalars(select_events_after(after_id, limit))
             return [PriceChangeEventType.from_row(row) for row in rows]
 
+    @strawberry.field(
+        description="2 to 4 model slugs (or names that resolveModel resolves); without traffic, 560M input and 300M output tokens a month."
+    )
+    async def comparison(
+        self, info: Info[Context, None], models: list[str], traffic: TrafficInput | None = None
+    ) -> ComparisonResult:
+        context = info.context
+        result = await compare(
+            names=models,
+            traffic=traffic.to_domain() if traffic is not None else DEFAULT_TRAFFIC,
+            sessions=context.sessions,
+            loaders=context.loaders,
+            cache=context.cache,
+            now=context.now,
+            use_cache=not _asks_no_cache(context),
+        )
+        if isinstance(result, ComparisonProblem):
+            return ComparisonErrorType.from_problem(result)
+        return ComparisonType.from_resolved(result)
+
     @strawberry.field
     async def provider(self, info: Info[Context, None], slug: str) -> ProviderType | None:
         async with info.context.sessions() as session:
@@ -152,3 +181,9 @@ async def _known_event_id(session: AsyncSession, after: str | None) -> int:
             extensions={"code": "EVENTS_EXPIRED"},
         )
     return int(after)
+
+
+def _asks_no_cache(context: Context) -> bool:
+    """`Cache-Control: no-cache` on the request computes afresh (for ops and benchmarks)."""
+    headers = getattr(context.request, "headers", None)
+    return headers is not None and "no-cache" in headers.get("cache-control", "")

@@ -1,4 +1,4 @@
-"""The Decimal scalar: plain decimal text, no exponent, no needless trailing zeros."""
+"""The Decimal scalar: plain decimal text, never in exponent form ("0.05", "103.00")."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import strawberry
 
-from schema.domain.money import PriceValueError, format_decimal, parse_decimal
+from schema.domain.money import PriceValueError, parse_decimal, plain_decimal
 
 
 def _parse(value: object) -> Decimal:
@@ -19,6 +19,6 @@ def _parse(value: object) -> Decimal:
 DecimalScalar = strawberry.scalar(
     name="Decimal",
     description="USD as a plain decimal string ('0.25', '0.00004'), never in exponent form.",
-    serialize=format_decimal,
+    serialize=plain_decimal,
     parse_value=_parse,
 )

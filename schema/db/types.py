@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import DateTime, Dialect, Numeric, String, Text
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
-from schema.domain.money import format_decimal
+from schema.domain.money import format_decimal, normalize
 from schema.domain.prices import PriceState
 from schema.feeds.records import PriceTierObservation
 
@@ -34,7 +34,7 @@ class Money(TypeDecorator[Decimal]):
             return None
         if not isinstance(value, Decimal):
             raise TypeError(f"money must be Decimal, got {type(value).__name__}")
-        return format_decimal(value) if dialect.name == "sqlite" else value
+        return format_decimal(value) if dialect.name == "sqlite" else normalize(value)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
         if value is None:

@@ -64,6 +64,12 @@ def format_decimal(value: Decimal) -> str:
     return format(normalize(value), "f")
 
 
+def plain_decimal(value: Decimal) -> str:
+    """The API's text for an amount: never exponent form, and as exact as the amount itself
+    (prices are stored normalized, "0.05"; cents keep their two places, "103.00")."""
+    return format(value, "f")
+
+
 def round_cents(value: Decimal) -> Decimal:
     """Round half-even to cents; used on output only, never on intermediate sums."""
     return value.quantize(CENT, rounding=ROUND_HALF_EVEN)

@@ -1,0 +1,221 @@
+"""Comparisons for the API: resolve names, check the request, answer from the cache or
+build the facts from the catalog and resolve them (schema.domain.comparison)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from api.cache import ComparisonCache
+from api.graphql.loaders import Loaders
+from api.services.models import resolve_model_names
+from schema.cache import comparison_key, dumps, loads
+from schema.domain.comparison import (
+    BenchmarkFacts,
+    Comparison,
+    ModelFacts,
+    PriceFacts,
+    RouteFacts,
+    resolve_comparison,
+)
+from schema.domain.comparison import comparison_key as canonical_key
+from schema.domain.comparison_errors import ComparisonProblem, validate_request
+from schema.domain.costs import Traffic
+from schema.models import LlmModel
+
+RELATED_PER_MODEL = 2
+RELATED_MAX = 6
+
+
+@dataclass(frozen=True)
+class RelatedLink:
+    key: str
+    model_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class ComparisonAnswer:
+    """What is cached: the resolved comparison and its related comparisons."""
+
+    comparison: Comparison
+    related: tuple[RelatedLink, ...]
+
+
+@dataclass(frozen=True)
+class Resolved:
+    answer: ComparisonAnswer
+    models_by_slug: dict[str, LlmModel]
+
+
+async def compare(
+    *,
+    names: Sequence[str],
+    traffic: Traffic,
+    sessions: async_sessionmaker[AsyncSession],
+    loaders: Loaders,
+    cache: ComparisonCache,
+    now: datetime,
+    use_cache: bool = True,
+) -> Resolved | ComparisonProblem:
+    async with sessions() as session:
+        resolved = await resolve_model_names(session, names)
+    problem = validate_request(
+        names,
+        {name: model.id if model else None for name, model in resolved.items()},
+        traffic,
+        slug_by_id={model.id: model.slug for model in resolved.values() if model},
+    )
+    if problem is not None:
+        return problem
+    models = [resolved[name] for name in names]
+    assert all(model is not None for model in models)
+    asked: list[LlmModel] = [model for model in models if model is not None]
+    canonical = sorted(asked, key=lambda model: model.slug)
+    by_slug = {model.slug: model for model in asked}
+    generations = await cache.generations([model.id for model in canonical]) if use_cache else None
+    key = None
+    if generations is not None:
+        order = [canonical.index(model) for model in asked]
+        key = comparison_key(
+            canonical_key([m.slug for m in canonical]), traffic, generations, order
+        )
+        cached = await cache.get(key)
+        if cached is not None:
+            return Resolved(loads(ComparisonAnswer, cached), by_slug)
+    facts = await load_model_facts(loaders, asked)
+    comparison = resolve_comparison(facts, traffic, now=now)
+    async with sessions() as session:
+        related = await related_links(session, asked)
+    answer = ComparisonAnswer(comparison, related)
+    if key is not None:
+        await cache.set(key, dumps(answer))
+    return Resolved(answer, by_slug)
+
+
+async def load_model_facts(loaders: Loaders, models: Sequence[LlmModel]) -> list[ModelFacts]:
+    """Everything the comparison rules need, through the request's loaders (batched)."""
+    ids = [model.id for model in models]
+    offerings = await loaders.offerings_by_model_id.load_many(ids)
+    all_offerings = [offering for group in offerings for offering in group]
+    prices = dict(
+        zip(
+            [o.id for o in all_offerings],
+            await loaders.current_price_by_offering_id.load_many([o.id for o in all_offerings]),
+            strict=True,
+        )
+    )
+    providers = {
+        row.id: row
+        for row in await loaders.provider_by_id.load_many(
+            sorted({o.provider_id for o in all_offerings})
+        )
+        if row is not None
+    }
+    creators = await loaders.organization_by_id.load_many([m.creator_id or 0 for m in models])
+    scores = await loaders.scores_by_model_id.load_many(ids)
+    benchmarks = {
+        row.id: row
+        for row in await loaders.benchmark_by_id.load_many(
+            sorted({score.benchmark_id for group in scores for score in group})
+        )
+        if row is not None
+    }
+    reviewed = await loaders.last_reviewed_by_model_id.load_many(ids)
+    facts = []
+    for model, routes, creator, model_scores, last in zip(
+        models, offerings, creators, scores, reviewed, strict=True
+    ):
+        facts.append(
+            ModelFacts(
+                id=model.id,
+                slug=model.slug,
+                name=model.name,
+                creator_name=creator.name if creator is not None else None,
+                released_on=model.released_on,
+                context_window=model.context_window,
+                max_output_tokens=model.max_output_tokens,
+                parameters_billions=model.parameters_billions,
+                architecture=model.architecture,
+                license=model.license,
+                open_weights=model.open_weights,
+                input_modalities=tuple(model.input_modalities or ()),
+                output_modalities=tuple(model.output_modalities or ()),
+                capabilities={name: True for name in model.capabilities or ()},
+                routes=tuple(
+                    RouteFacts(
+                        offering_id=offering.id,
+                        provider_slug=providers[offering.provider_id].slug,
+                        provider_name=providers[offering.provider_id].name,
+                        provider_model_id=offering.provider_model_id,
+                        region=offering.region or None,
+                        active=offering.status == "ACTIVE",
+                        price=_price_facts(prices.get(offering.id)),
+                    )
+                    for offering in routes
+                ),
+                benchmarks={
+                    benchmarks[score.benchmark_id].slug: BenchmarkFacts(
+                        slug=benchmarks[score.benchmark_id].slug,
+                        name=benchmarks[score.benchmark_id].name,
+                        higher_is_better=benchmarks[score.benchmark_id].higher_is_better,
+                        score=float(score.score),
+                    )
+                    for score in model_scores
+                },
+                last_reviewed_on=last.date() if last is not None else None,
+            )
+        )
+    return facts
+
+
+def _price_facts(price: object) -> PriceFacts | None:
+    if price is None:
+        return None
+    return PriceFacts(
+        input_per_mtok=price.input_per_mtok,  # type: ignore[attr-defined]
+        output_per_mtok=price.output_per_mtok,  # type: ignore[attr-defined]
+        cached_input_per_mtok=price.cached_input_per_mtok,  # type: ignore[attr-defined]
+        tiers=tuple(price.tiers),  # type: ignore[attr-defined]
+    )
+
+
+async def related_links(
+    session: AsyncSession, models: Sequence[LlmModel]
+) -> tuple[RelatedLink, ...]:
+    """Comparisons one step away: each model swapped for a sibling from its creator, the
+    nearest in context window (then the newest)."""
+    creator_ids = {model.creator_id for model in models if model.creator_id is not None}
+    if not creator_ids:
+        return ()
+    asked_ids = {model.id for model in models}
+    siblings = list(
+        await session.scalars(
+            select(LlmModel).where(
+                LlmModel.creator_id.in_(creator_ids), LlmModel.id.not_in(asked_ids)
+            )
+        )
+    )
+    links: list[RelatedLink] = []
+    for position, model in enumerate(models):
+        own = [s for s in siblings if s.creator_id == model.creator_id]
+        own.sort(
+            key=lambda s: (
+                s.context_window is None or model.context_window is None,
+                abs((s.context_window or 0) - (model.context_window or 0)),
+                -(s.released_on.toordinal() if s.released_on else 0),
+                s.slug,
+            )
+        )
+        for sibling in own[:RELATED_PER_MODEL]:
+            swapped = [*models[:position], sibling, *models[position + 1 :]]
+            links.append(
+                RelatedLink(
+                    key=canonical_key(sorted(m.slug for m in swapped)),
+                    model_ids=tuple(m.id for m in swapped),
+                )
+            )
+    return tuple(links[:RELATED_MAX])
