@@ -9,6 +9,7 @@ read a stale answer; nothing is ever deleted by pattern, and old entries expire.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import threading
@@ -136,7 +137,7 @@ def decode(kind: Any, data: Any) -> Any:
         _, item = typing.get_args(kind)
         return {key: decode(item, element) for key, element in data.items()}
     if dataclasses.is_dataclass(kind):
-        hints = typing.get_type_hints(kind)
+        hints = _type_hints(kind)
         return kind(
             **{f.name: decode(hints[f.name], data[f.name]) for f in dataclasses.fields(kind)}
         )
@@ -147,6 +148,11 @@ def decode(kind: Any, data: Any) -> Any:
     if kind is date:
         return date.fromisoformat(data)
     return data
+
+
+@functools.cache
+def _type_hints(kind: type) -> dict[str, Any]:
+    return typing.get_type_hints(kind)
 
 
 def dumps(value: Any) -> str:

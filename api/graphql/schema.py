@@ -5,21 +5,32 @@ from __future__ import annotations
 from decimal import Decimal
 
 import strawberry
-from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter
+from strawberry.extensions import AddValidationRules, ParserCache, ValidationCache
+from strawberry.extensions.max_aliases import create_validator as max_aliases_rule
+from strawberry.extensions.query_depth_limiter import create_validator as max_depth_rule
 from strawberry.schema.config import StrawberryConfig
 
 from api.graphql.queries import Query
 from api.graphql.scalars import DecimalScalar
 from schema.settings import Settings
 
+CACHED_DOCUMENTS = 256
+"""Frontends send the same few documents again and again: each is parsed and validated
+once (the cache key includes the limit rules, built once per schema for that reason)."""
+
 
 def build_schema(settings: Settings) -> strawberry.Schema:
+    limits = [
+        max_depth_rule(settings.max_query_depth, None, None),
+        max_aliases_rule(settings.max_aliases),
+    ]
     return strawberry.Schema(
         query=Query,
         config=StrawberryConfig(scalar_map={Decimal: DecimalScalar}),
         extensions=[
-            lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
-            lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
+            lambda: AddValidationRules(limits),
+            lambda: ParserCache(maxsize=CACHED_DOCUMENTS),
+            lambda: ValidationCache(maxsize=CACHED_DOCUMENTS),
         ],
     )
 
