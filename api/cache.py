@@ -12,7 +12,7 @@ from typing import Protocol
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
-from schema.cache import LOCAL_CACHE, LocalCache, generation_key
+from schema.cache import LocalCache, generation_key
 
 log = logging.getLogger("llmref.cache")
 TTL_SECONDS = 24 * 3600
@@ -26,7 +26,10 @@ class ComparisonCache(Protocol):
 
 
 class LocalComparisonCache:
-    def __init__(self, cache: LocalCache = LOCAL_CACHE) -> None:
+    """The embedded default: one LocalCache per app, shared with its in-process runner."""
+
+    def __init__(self, cache: LocalCache) -> None:
+        self.local = cache
         self._cache = cache
 
     async def generations(self, model_ids: Sequence[int]) -> list[int] | None:
@@ -75,4 +78,4 @@ class RedisComparisonCache:
 
 
 def create_cache(redis_url: str | None) -> ComparisonCache:
-    return RedisComparisonCache(redis_url) if redis_url else LocalComparisonCache()
+    return RedisComparisonCache(redis_url) if redis_url else LocalComparisonCache(LocalCache())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -11,16 +12,21 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy.orm import Session, sessionmaker
 
+from api.cli_admin import apikey_app, feeds_app
 from schema.catalog.importer import CURATED_PATH, catalog_is_empty, catalog_size, import_curated
 from schema.catalog.spec import CuratedFileError
 from schema.db.engine import make_engine, make_sessionmaker
-from schema.feeds.offline import import_offline_catalog, import_snapshot_file
+from schema.events import publisher
+from schema.feeds.offline import RunAlreadyOpen, import_offline_catalog, import_snapshot_file
 from schema.feeds.sources import KNOWN_FEEDS
 from schema.migrations import upgrade
+from schema.scheduling import UnknownFeedSource
 from schema.settings import Settings
-from schema.sync import RunOutcome, UnknownFeedSource
+from schema.sync import RunOutcome, utcnow
 
 app = typer.Typer(help="llmref: a GraphQL backend for choosing between LLMs.", no_args_is_help=True)
+app.add_typer(apikey_app, name="apikey")
+app.add_typer(feeds_app, name="feeds")
 
 
 def _migrate(settings: Settings) -> None:
@@ -64,17 +70,26 @@ def import_(
     sessions = make_sessionmaker(engine)
     try:
         if curated:
-            _import_curated(sessions, file or CURATED_PATH)
+            _import_curated(sessions, file or CURATED_PATH, _publisher(settings, sessions))
         else:
             assert source is not None
-            _import_feed(sessions, source, file)
+            _import_feed(sessions, source, file, _publisher(settings, sessions))
     finally:
         engine.dispose()
 
 
-def _import_curated(sessions: sessionmaker[Session], path: Path) -> None:
+def _publisher(settings: Settings, sessions: sessionmaker[Session]) -> Callable[[set[int]], None]:
+    """After an import commits: publish its events and bump the changed models' cached
+    comparisons (in Redis when configured; a separate `llmref serve` without Redis keeps
+    its in-process cache, whose entries expire within a minute)."""
+    return publisher(sessions, redis_url=settings.redis_url, now=utcnow)
+
+
+def _import_curated(
+    sessions: sessionmaker[Session], path: Path, after_commit: Callable[[set[int]], None]
+) -> None:
     try:
-        report = import_curated(sessions, path)
+        report = import_curated(sessions, path, after_commit=after_commit)
     except CuratedFileError as error:
         typer.echo(f"error: {error}\nNothing was written.", err=True)
         raise typer.Exit(1) from None
@@ -85,10 +100,15 @@ def _import_curated(sessions: sessionmaker[Session], path: Path) -> None:
     )
 
 
-def _import_feed(sessions: sessionmaker[Session], source: str, path: Path | None) -> None:
+def _import_feed(
+    sessions: sessionmaker[Session],
+    source: str,
+    path: Path | None,
+    after_commit: Callable[[set[int]], None],
+) -> None:
     try:
-        outcome = import_snapshot_file(sessions, source, path)
-    except UnknownFeedSource as error:
+        outcome = import_snapshot_file(sessions, source, path, after_commit=after_commit)
+    except (UnknownFeedSource, RunAlreadyOpen) as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(2) from None
     typer.echo(_describe(source, outcome), err=True)

@@ -13,10 +13,11 @@ import functools
 import hashlib
 import json
 import threading
+import time
 import types
 import typing
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -50,15 +51,28 @@ def comparison_key(
     )
 
 
+LOCAL_CACHE_TTL_SECONDS = 60
+"""How long the in-process cache keeps an entry. Changes made in this process bump
+generations at once; changes made by another process (`llmref import` beside an embedded
+`llmref serve` without Redis) show once the entry expires."""
+
+
 class LocalCache:
     """The in-process cache of the embedded default: the same keys and generations as
-    Redis, held in this process (bounded, least recently used first out)."""
+    Redis, held in this process (bounded, least recently used first out, entries expire)."""
 
-    def __init__(self, max_entries: int = 2048) -> None:
+    def __init__(
+        self,
+        max_entries: int = 2048,
+        ttl_seconds: float = LOCAL_CACHE_TTL_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._lock = threading.Lock()
         self._generations: dict[int, int] = {}
-        self._entries: OrderedDict[str, str] = OrderedDict()
+        self._entries: OrderedDict[str, tuple[float, str]] = OrderedDict()
         self._max_entries = max_entries
+        self._ttl = ttl_seconds
+        self._clock = clock
 
     def generations(self, model_ids: Sequence[int]) -> list[int]:
         with self._lock:
@@ -71,38 +85,22 @@ class LocalCache:
 
     def get(self, key: str) -> str | None:
         with self._lock:
-            value = self._entries.get(key)
-            if value is not None:
-                self._entries.move_to_end(key)
+            entry = self._entries.get(key)
+            if entry is None:
+                return None
+            expires, value = entry
+            if expires <= self._clock():
+                del self._entries[key]
+                return None
+            self._entries.move_to_end(key)
             return value
 
     def set(self, key: str, value: str) -> None:
         with self._lock:
-            self._entries[key] = value
+            self._entries[key] = (self._clock() + self._ttl, value)
             self._entries.move_to_end(key)
             while len(self._entries) > self._max_entries:
                 self._entries.popitem(last=False)
-
-
-LOCAL_CACHE = LocalCache()
-"""This process's cache when no Redis is configured."""
-
-
-def bump_generations_in_redis(redis_url: str, model_ids: Iterable[int]) -> None:
-    """INCR each model's generation (after commit). Raises redis errors to the caller."""
-    import redis
-
-    ids = sorted(set(model_ids))
-    if not ids:
-        return
-    client = redis.Redis.from_url(redis_url, socket_timeout=5)
-    try:
-        with client.pipeline(transaction=False) as pipeline:
-            for model_id in ids:
-                pipeline.incr(generation_key(model_id))
-            pipeline.execute()
-    finally:
-        client.close()
 
 
 # --- codec: frozen dataclasses <-> JSON, exact for Decimal and dates ------------------------

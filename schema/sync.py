@@ -1,28 +1,51 @@
-"""run_feed: one feed run, from the snapshot's bytes to the catalog, all or nothing.
+"""run_feed: one feed run, from fetching the snapshot to the catalog, all or nothing.
 
-Each run is recorded (FeedRun) with its counts or its error. The apply is one
-transaction; a run that fails changes nothing but its own FeedRun row.
+The task body shared by the Celery worker and the embedded runner. A run is claimed
+(QUEUED -> RUNNING; a RUNNING run is claimed again when its task is redelivered), fetched,
+skipped as UNCHANGED when the server says 304 or the bytes' checksum equals the last
+applied snapshot's, parsed, and applied in one transaction that first locks the run row
+and checks it is still RUNNING, so a snapshot is applied at most once however often the
+task is delivered. Transient fetch errors propagate (the task retries them); every other
+failure ends the run FAILED with the reason, and changes nothing else.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from schema.db.engine import session_scope
+from schema.domain.prices import DEFAULT_IMPLAUSIBLE_FACTOR
 from schema.feeds.apply import ApplyReport, apply_snapshot
+from schema.feeds.fetch import FetchError, FetchResult, TransientFetchError
 from schema.feeds.parse import parse_snapshot
 from schema.feeds.records import SnapshotError
 from schema.models import FeedRun, FeedSource
 
+log = logging.getLogger("llmref.sync")
 
-class UnknownFeedSource(LookupError):
-    pass
+FINISHED = ("SUCCEEDED", "UNCHANGED", "FAILED")
+COUNTS = ("seen", "added", "changed", "removed", "unmatched", "invalid", "held")
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    """What a fetch needs to know of a feed source, detached from any session."""
+
+    id: int
+    slug: str
+    kind: str
+    url: str
+    etag: str | None
+    last_modified: str | None
+    checksum: str | None
 
 
 @dataclass(frozen=True)
@@ -33,64 +56,125 @@ class RunOutcome:
     error: str | None = None
 
 
-def queue_run(session: Session, source_slug: str, *, now: datetime) -> FeedRun:
-    source = session.scalars(select(FeedSource).where(FeedSource.slug == source_slug)).one_or_none()
-    if source is None:
-        known = ", ".join(session.scalars(select(FeedSource.slug).order_by(FeedSource.slug)))
-        raise UnknownFeedSource(f"unknown feed source {source_slug!r} (known: {known})")
-    run = FeedRun(source_id=source.id, status="QUEUED", queued_at=now)
-    session.add(run)
-    session.flush()
-    return run
+Fetch = Callable[[SourceSpec], FetchResult]
+AfterCommit = Callable[[set[int]], None]
+"""Called with the ids of the models whose routes or prices changed, after the commit."""
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
 
 
 def run_feed(
     sessions: sessionmaker[Session],
     run_id: int,
     *,
-    fetch: Callable[[FeedSource], bytes],
-    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    fetch: Fetch,
+    now: Callable[[], datetime] = utcnow,
+    after_commit: AfterCommit | None = None,
+    implausible_factor: Decimal = DEFAULT_IMPLAUSIBLE_FACTOR,
 ) -> RunOutcome:
-    """Fetch, skip unchanged content by checksum, parse, apply; record the outcome."""
-    with session_scope(sessions) as session:
-        run = session.get_one(FeedRun, run_id)
-        source = session.get_one(FeedSource, run.source_id)
-        run.status, run.started_at = "RUNNING", now()
+    """Run one queued feed run. ``after_commit`` runs once the apply committed (publish the
+    events, bump cache generations); its failure is logged and left to the sweep."""
+    claimed = _claim(sessions, run_id, now())
+    if isinstance(claimed, RunOutcome):
+        return claimed
+    source = claimed
     try:
-        raw = fetch(source)
-        checksum = hashlib.sha256(raw).hexdigest()
-        if checksum == source.checksum:
-            return _finish(sessions, run_id, "UNCHANGED", now=now(), checksum=checksum)
-        snapshot = parse_snapshot(source.kind, raw, as_of=now())
+        result = fetch(source)
+    except TransientFetchError:
+        raise
+    except (FetchError, OSError) as error:
+        return finish_run(sessions, run_id, "FAILED", now=now(), error=str(error))
+    if result.raw is None:
+        return finish_run(sessions, run_id, "UNCHANGED", now=now(), fetched=result)
+    checksum = hashlib.sha256(result.raw).hexdigest()
+    if checksum == source.checksum:
+        return finish_run(
+            sessions, run_id, "UNCHANGED", now=now(), fetched=result, checksum=checksum
+        )
+    try:
+        snapshot = parse_snapshot(source.kind, result.raw, as_of=now())
+    except SnapshotError as error:
+        return finish_run(sessions, run_id, "FAILED", now=now(), error=str(error))
+    try:
         with session_scope(sessions) as session:
-            applied_at = now()
+            run = _locked(session, run_id)
+            if run.status != "RUNNING":  # another delivery of this task finished it
+                return RunOutcome(run_id, run.status, error=run.error)
             report = apply_snapshot(
-                session, snapshot, source=source.slug, now=applied_at, run_id=run_id
+                session,
+                snapshot,
+                source=source.slug,
+                now=now(),
+                run_id=run_id,
+                implausible_factor=implausible_factor,
             )
-            run = session.get_one(FeedRun, run_id)
-            for name in ("seen", "added", "changed", "removed", "unmatched", "invalid"):
+            for name in COUNTS:
                 setattr(run, name, getattr(report, name))
             run.error = "\n".join(item.describe(source.slug) for item in snapshot.invalid) or None
             run.status, run.finished_at, run.checksum = "SUCCEEDED", now(), checksum
-            session.get_one(FeedSource, source.id).checksum = checksum
-        return RunOutcome(run_id, "SUCCEEDED", report=report)
-    except (SnapshotError, OSError) as error:
-        return _finish(sessions, run_id, "FAILED", now=now(), error=str(error))
+            _remember(session.get_one(FeedSource, source.id), result, checksum)
     except Exception as error:
-        _finish(sessions, run_id, "FAILED", now=now(), error=f"{type(error).__name__}: {error}")
+        finish_run(sessions, run_id, "FAILED", now=now(), error=f"{type(error).__name__}: {error}")
         raise
+    if after_commit is not None:
+        try:
+            after_commit(report.model_ids)
+        except Exception:  # noqa: BLE001 - the outbox rows stay; the sweep publishes them
+            log.exception("publishing run %d failed after commit; the sweep will retry", run_id)
+    return RunOutcome(run_id, "SUCCEEDED", report=report)
 
 
-def _finish(
+def _locked(session: Session, run_id: int) -> FeedRun:
+    return session.scalars(select(FeedRun).where(FeedRun.id == run_id).with_for_update()).one()
+
+
+def _claim(sessions: sessionmaker[Session], run_id: int, now: datetime) -> SourceSpec | RunOutcome:
+    with session_scope(sessions) as session:
+        run = session.scalars(
+            select(FeedRun).where(FeedRun.id == run_id).with_for_update()
+        ).one_or_none()
+        if run is None:
+            return RunOutcome(run_id, "FAILED", error=f"no feed run with id {run_id}")
+        if run.status in FINISHED:
+            return RunOutcome(run_id, run.status, error=run.error)
+        run.status, run.started_at = "RUNNING", now
+        source = session.get_one(FeedSource, run.source_id)
+        return SourceSpec(
+            source.id,
+            source.slug,
+            source.kind,
+            source.url,
+            source.etag,
+            source.last_modified,
+            source.checksum,
+        )
+
+
+def _remember(source: FeedSource, fetched: FetchResult, checksum: str | None) -> None:
+    source.etag, source.last_modified = fetched.etag, fetched.last_modified
+    if checksum is not None:
+        source.checksum = checksum
+
+
+def finish_run(
     sessions: sessionmaker[Session],
     run_id: int,
     status: str,
     *,
     now: datetime,
-    checksum: str | None = None,
     error: str | None = None,
+    fetched: FetchResult | None = None,
+    checksum: str | None = None,
 ) -> RunOutcome:
+    """End a run without applying anything (UNCHANGED or FAILED)."""
     with session_scope(sessions) as session:
-        run = session.get_one(FeedRun, run_id)
-        run.status, run.finished_at, run.checksum, run.error = status, now, checksum, error
+        run = _locked(session, run_id)
+        if run.status in FINISHED:
+            return RunOutcome(run_id, run.status, error=run.error)
+        run.status, run.finished_at, run.error = status, now, error
+        run.checksum = checksum
+        if fetched is not None:
+            _remember(session.get_one(FeedSource, run.source_id), fetched, checksum)
     return RunOutcome(run_id, status, error=error)

@@ -8,14 +8,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from strawberry.dataloader import DataLoader
 
+from schema.auth import select_active_keys
 from schema.models import (
+    ApiKey,
     Benchmark,
     BenchmarkScore,
     FactSource,
+    FeedRun,
+    FeedSource,
     LlmModel,
     ModelAlias,
     Offering,
@@ -94,6 +98,27 @@ async def _price_history(
     return found
 
 
+async def _last_runs(session: AsyncSession, source_ids: Sequence[int]) -> dict[int, FeedRun]:
+    """The newest run of each feed source (run ids follow queue order)."""
+    newest = (
+        select(func.max(FeedRun.id))
+        .where(FeedRun.source_id.in_(source_ids))
+        .group_by(FeedRun.source_id)
+    )
+    rows = await session.scalars(select(FeedRun).where(FeedRun.id.in_(newest)))
+    return {row.source_id: row for row in rows}
+
+
+async def _active_keys_by_prefix(
+    session: AsyncSession, prefixes: Sequence[str]
+) -> dict[str, list[ApiKey]]:
+    """Unrevoked API keys by their public prefix (one presented key per request, in practice)."""
+    found: dict[str, list[ApiKey]] = {}
+    for prefix in prefixes:
+        found[prefix] = list(await session.scalars(select_active_keys(prefix)))
+    return found
+
+
 @dataclass
 class Loaders:
     model_by_id: DataLoader[int, LlmModel | None]
@@ -110,6 +135,11 @@ class Loaders:
     sources_by_model_id: DataLoader[int, list[FactSource]]
     last_reviewed_by_model_id: DataLoader[int, datetime | None]
     price_history: DataLoader[tuple[int, str | None, datetime | None], list[tuple[Price, Offering]]]
+    feed_source_by_id: DataLoader[int, FeedSource | None]
+    feed_run_by_id: DataLoader[int, FeedRun | None]
+    last_run_by_source_id: DataLoader[int, FeedRun | None]
+    active_api_keys_by_prefix: DataLoader[str, list[ApiKey]]
+    """Also the request's cache of the caller's key: it is looked up once per request."""
 
 
 def create_loaders(sessions: async_sessionmaker[AsyncSession], now: datetime) -> Loaders:
@@ -141,4 +171,8 @@ def create_loaders(sessions: async_sessionmaker[AsyncSession], now: datetime) ->
         ),
         last_reviewed_by_model_id=_loader(sessions, _last_reviewed, none),
         price_history=_loader(sessions, _price_history, list),
+        feed_source_by_id=_loader(sessions, _by_id(FeedSource), none),
+        feed_run_by_id=_loader(sessions, _by_id(FeedRun), none),
+        last_run_by_source_id=_loader(sessions, _last_runs, none),
+        active_api_keys_by_prefix=_loader(sessions, _active_keys_by_prefix, list),
     )

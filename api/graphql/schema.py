@@ -9,7 +9,9 @@ from strawberry.extensions import AddValidationRules, ParserCache, ValidationCac
 from strawberry.extensions.max_aliases import create_validator as max_aliases_rule
 from strawberry.extensions.query_depth_limiter import create_validator as max_depth_rule
 from strawberry.schema.config import StrawberryConfig
+from strawberry.tools import merge_types
 
+from api.graphql.ops import Mutation, OpsQuery
 from api.graphql.queries import Query
 from api.graphql.scalars import DecimalScalar
 from schema.settings import Settings
@@ -18,6 +20,9 @@ CACHED_DOCUMENTS = 256
 """Frontends send the same few documents again and again: each is parsed and validated
 once (the cache key includes the limit rules, built once per schema for that reason)."""
 
+RootQuery = merge_types("Query", (Query, OpsQuery))
+"""The catalog fields and the ops fields (which check the caller's role) under one root."""
+
 
 def build_schema(settings: Settings) -> strawberry.Schema:
     limits = [
@@ -25,7 +30,8 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         max_aliases_rule(settings.max_aliases),
     ]
     return strawberry.Schema(
-        query=Query,
+        query=RootQuery,
+        mutation=Mutation,
         config=StrawberryConfig(scalar_map={Decimal: DecimalScalar}),
         extensions=[
             lambda: AddValidationRules(limits),

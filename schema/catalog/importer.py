@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -17,11 +18,18 @@ CURATED_PATH = Path(__file__).with_name("curated.yaml")
 
 
 def import_curated(
-    sessions: sessionmaker[Session], path: Path = CURATED_PATH, *, now: datetime | None = None
+    sessions: sessionmaker[Session],
+    path: Path = CURATED_PATH,
+    *,
+    now: datetime | None = None,
+    after_commit: Callable[[set[int]], None] | None = None,
 ) -> CuratedLoadReport:
     catalog = read_curated(path)  # validated whole before any write
     with session_scope(sessions) as session:
-        return load_curated(session, catalog, now=now or datetime.now(UTC))
+        report = load_curated(session, catalog, now=now or datetime.now(UTC))
+    if after_commit is not None:
+        after_commit(report.model_ids)
+    return report
 
 
 def catalog_is_empty(session: Session) -> bool:

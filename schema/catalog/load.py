@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, time
 from typing import TypeVar
 
@@ -37,6 +37,7 @@ RowT = TypeVar("RowT", Organization, Provider, Benchmark, LlmModel)
 @dataclass
 class CuratedLoadReport:
     models: int = 0
+    model_ids: set[int] = field(default_factory=set)
     offerings: int = 0
     price_changes: int = 0
 
@@ -93,6 +94,7 @@ def load_curated(session: Session, catalog: CuratedCatalog, *, now: datetime) ->
         session.flush()
         model_id = model.id
         report.models += 1
+        report.model_ids.add(model_id)
         _replace_curated_provenance(
             session, model_id, spec.source, spec.fact_sources, facts, catalog.sources
         )
@@ -166,14 +168,14 @@ def _replace_curated_provenance(
         (sources[overrides.get(name, default_source)], api_field_name(name), fact_text(value))
         for name, value in facts.items()
     ]
-    for source, field, value in rows:
+    for source, fact, value in rows:
         session.add(
             FactSource(
                 model_id=model_id,
                 source=source.name,
                 origin=CURATED,
                 url=source.url,
-                field=field,
+                field=fact,
                 value=value,
                 retrieved_at=_start_of(source.retrieved_at),
             )

@@ -136,3 +136,27 @@ def resolve_timeline(observations: Sequence[Observation], provider_slug: str) ->
 
 def state_at(segments: Sequence[Segment], moment: datetime) -> PriceState | None:
     return next((segment.state for segment in segments if segment.covers(moment)), None)
+
+
+DEFAULT_IMPLAUSIBLE_FACTOR = Decimal(10)
+
+
+def implausible_change(old: PriceValue, new: PriceValue, factor: Decimal) -> str | None:
+    """Why a feed's new price for a route is implausible next to its previous one, or None.
+
+    Implausible: a part that was paid drops to zero, or a part moves by more than
+    ``factor`` times either way. A part that appears or disappears is not judged here.
+    """
+    reasons = []
+    for label, before, after in (
+        ("input", old.input_per_mtok, new.input_per_mtok),
+        ("output", old.output_per_mtok, new.output_per_mtok),
+        ("cached input", old.cached_input_per_mtok, new.cached_input_per_mtok),
+    ):
+        if before is None or after is None or before == after:
+            continue
+        if before > 0 and after == 0:
+            reasons.append(f"{label} price drops to zero from {before}")
+        elif before > 0 and after > 0 and max(after / before, before / after) > factor:
+            reasons.append(f"{label} price moves from {before} to {after}, more than {factor}x")
+    return "; ".join(reasons) or None

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from schema.domain.costs import DEFAULT_TRAFFIC, monthly_cost
 from schema.domain.facts import api_field_name, fact_text
 from schema.domain.names import alias_key
-from schema.domain.prices import CURATED
+from schema.domain.prices import CURATED, DEFAULT_IMPLAUSIBLE_FACTOR
 from schema.domain.slugs import slugify
 from schema.feeds.identity import (
     Identity,
@@ -40,6 +40,7 @@ from schema.models import (
     Provider,
     UnmatchedName,
 )
+from schema.services.holds import PriceGuard
 from schema.services.prices import (
     refresh_offerings,
     replace_observations,
@@ -81,6 +82,7 @@ class ApplyReport:
     removed: int = 0
     unmatched: int = 0
     invalid: int = 0
+    held: int = 0
     events: list[PriceChangeEvent] = field(default_factory=list)
     model_ids: set[int] = field(default_factory=set)
     """Models whose routes or prices changed (their cached comparisons are stale)."""
@@ -173,6 +175,7 @@ def apply_snapshot(
     now: datetime,
     run_id: int | None = None,
     identity: Identity | None = None,
+    implausible_factor: Decimal = DEFAULT_IMPLAUSIBLE_FACTOR,
 ) -> ApplyReport:
     """Upsert providers, models, aliases, routes and ``source``'s observations; rebuild
     the resolved prices of the routes whose observations changed; write their events."""
@@ -204,13 +207,19 @@ def apply_snapshot(
         for key, item in routes.items()
     }
     desired = {
-        offerings[key].id: [item.record.price, *item.record.price_history]
+        offerings[key].id: [
+            price for price in (item.record.price, *item.record.price_history) if price is not None
+        ]
         for key, item in routes.items()
-        if item.record.price is not None
+        if item.record.price is not None or item.record.price_history
     }
     touched = sync_listings(session, source=source, listed=listed, now=now)
     refresh_offerings(session, touched, now=now)
-    changed = replace_observations(session, source=source, desired=desired, now=now, run_id=run_id)
+    guard = PriceGuard(session, source=source, now=now, run_id=run_id, factor=implausible_factor)
+    changed = replace_observations(
+        session, source=source, desired=desired, now=now, run_id=run_id, guard=guard
+    )
+    report.held = guard.held
     report.events = resolve_prices(session, changed, now=now, run_id=run_id)
     kinds = Counter(event.kind for event in report.events)
     report.added, report.changed, report.removed = (

@@ -13,7 +13,7 @@ from schema.models.catalog import (
     Provider,
 )
 from schema.models.feeds import FeedRun, FeedSource, UnmatchedName
-from schema.models.pricing import ObservedPrice, Price, PriceChangeEvent
+from schema.models.pricing import HeldPriceChange, ObservedPrice, Price, PriceChangeEvent
 
 __all__ = [
     "ApiKey",
@@ -22,6 +22,7 @@ __all__ = [
     "FactSource",
     "FeedRun",
     "FeedSource",
+    "HeldPriceChange",
     "LlmModel",
     "ModelAlias",
     "ObservedPrice",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from schema.db.base import Base, utcnow
@@ -23,11 +23,28 @@ class FeedSource(Base):
     etag: Mapped[str | None] = mapped_column(String(500))
     last_modified: Mapped[str | None] = mapped_column(String(100))
     checksum: Mapped[str | None] = mapped_column(String(64))
+    next_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """When the schedule next queues a run; null: at the next tick."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+OPEN_RUN_STATUSES = ("QUEUED", "RUNNING")
+
+
 class FeedRun(Base):
+    """One run of a feed. At most one per source is QUEUED or RUNNING (a partial unique
+    index, so that two schedulers or two clicks cannot queue a second)."""
+
     __tablename__ = "feed_runs"
+    __table_args__ = (
+        Index(
+            "uq_feed_runs_one_open_per_source",
+            "source_id",
+            unique=True,
+            postgresql_where=text("status IN ('QUEUED', 'RUNNING')"),
+            sqlite_where=text("status IN ('QUEUED', 'RUNNING')"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     source_id: Mapped[int] = mapped_column(ForeignKey("feed_sources.id"), index=True)

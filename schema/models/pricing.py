@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, String
+from sqlalchemy import Boolean, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from schema.db.base import Base, utcnow
@@ -80,3 +80,34 @@ class PriceChangeEvent(Base):
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     feed_run_id: Mapped[int | None] = mapped_column(ForeignKey("feed_runs.id"), index=True)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class HeldPriceChange(Base):
+    """A feed's price observation held back as implausible until ops decide.
+
+    ``current`` is the feed's previous price for the route, ``proposed`` the new one. At most
+    one PENDING hold per route and feed: a later observation supersedes it.
+    """
+
+    __tablename__ = "held_price_changes"
+    __table_args__ = (
+        Index(
+            "uq_held_price_changes_one_pending",
+            "offering_id",
+            "source",
+            unique=True,
+            postgresql_where=text("status = 'PENDING'"),
+            sqlite_where=text("status = 'PENDING'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    offering_id: Mapped[int] = mapped_column(ForeignKey("offerings.id"), index=True)
+    source: Mapped[str] = mapped_column(String(100))
+    current: Mapped[PriceState | None] = mapped_column(PriceStateJSON)
+    proposed: Mapped[PriceState] = mapped_column(PriceStateJSON)
+    reason: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), default="PENDING")
+    held_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    feed_run_id: Mapped[int | None] = mapped_column(ForeignKey("feed_runs.id"))

@@ -8,9 +8,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from schema.domain.prices import (
@@ -32,6 +32,14 @@ from schema.models import (
 )
 
 T = TypeVar("T")
+
+
+class Guard(Protocol):
+    def allows(
+        self, offering_id: int, current: ObservedPrice, proposed: PriceObservation
+    ) -> bool: ...
+
+
 CHUNK = 500
 
 
@@ -81,9 +89,11 @@ def replace_observations(
     desired: Mapping[int, Sequence[PriceObservation]],
     now: datetime,
     run_id: int | None,
+    guard: Guard | None = None,
 ) -> set[int]:
     """Make ``source``'s observations match what it states now; return the routes whose
-    observations changed.
+    observations changed. ``guard`` may hold back an implausible new undated price
+    (schema.services.holds).
 
     - Dated prices (the source states a start or an end) are kept exactly as the source's
       current list; one without a start takes effect when first observed, and one that
@@ -128,30 +138,61 @@ def replace_observations(
             (p for p in stated if p.effective_from is None and p.effective_to is None), None
         )
         current = next((r for r in rows if not r.dated and r.effective_to is None), None)
-        if (
-            current is not None
-            and undated is not None
-            and PriceValue.of(current) == PriceValue.of(undated)
+        if current is not None and undated is not None:
+            if PriceValue.of(current) == PriceValue.of(undated):
+                continue
+            if guard is not None and not guard.allows(offering_id, current, undated):
+                continue
+        if _replace_undated(
+            session, offering_id, current, undated, source=source, now=now, run_id=run_id
         ):
-            continue
-        if current is not None:
-            current.effective_to = now
-            changed.add(offering_id)
-        if undated is not None:
-            session.add(
-                _observed(
-                    offering_id,
-                    undated,
-                    source=source,
-                    dated=False,
-                    start=now,
-                    now=now,
-                    run_id=run_id,
-                )
-            )
             changed.add(offering_id)
     session.flush()
     return changed
+
+
+def _replace_undated(
+    session: Session,
+    offering_id: int,
+    current: ObservedPrice | None,
+    price: PriceObservation | None,
+    *,
+    source: str,
+    now: datetime,
+    run_id: int | None,
+) -> bool:
+    """Close the source's open undated price (kept as history) and open ``price``."""
+    if current is not None:
+        current.effective_to = now
+    if price is not None:
+        session.add(
+            _observed(
+                offering_id, price, source=source, dated=False, start=now, now=now, run_id=run_id
+            )
+        )
+    return current is not None or price is not None
+
+
+def close_and_observe(
+    session: Session,
+    *,
+    offering_id: int,
+    source: str,
+    price: PriceObservation,
+    now: datetime,
+    run_id: int | None,
+) -> None:
+    """Make ``price`` the source's undated price for one route from ``now`` on."""
+    current = session.scalars(
+        select(ObservedPrice).where(
+            ObservedPrice.offering_id == offering_id,
+            ObservedPrice.source == source,
+            ObservedPrice.dated.is_(False),
+            ObservedPrice.effective_to.is_(None),
+        )
+    ).one_or_none()
+    _replace_undated(session, offering_id, current, price, source=source, now=now, run_id=run_id)
+    session.flush()
 
 
 def sync_listings(
@@ -259,6 +300,17 @@ def resolve_prices(
                 events.append(event)
     session.flush()
     return events
+
+
+EVENT_ID_LOCK = 7_426_001
+
+
+def serialize_event_ids(session: Session) -> None:
+    """Hold a transaction-level lock while writing events, so that event ids follow commit
+    order on PostgreSQL and a reader resuming after an id can never skip one. (SQLite
+    writers are serialized already.)"""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": EVENT_ID_LOCK})
 
 
 def _segment_of(row: Price) -> Segment:

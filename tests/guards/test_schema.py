@@ -15,21 +15,7 @@ SNAPSHOT = PROJECT_ROOT / "schema" / "schema.graphql"
 
 # Contract parts that later work adds; this set only shrinks, until it is empty.
 NOT_YET_BUILT = {
-    "PriceChangeEvent.feedRun",
-    "Query.feedSources",
-    "Query.feedRun",
-    "Query.feedRuns",
-    "Query.heldPriceChanges",
-    "Query.unmatchedNames",
-    "Mutation",
     "Subscription",
-    "HeldChangeStatus",
-    "HeldPriceChange",
-    "UnmatchedName",
-    "FeedRunStatus",
-    "FeedSource",
-    "FeedRun",
-    "ResyncPayload",
 }
 
 

@@ -9,7 +9,9 @@ import strawberry
 from strawberry.types import Info
 
 from api.context import Context
+from api.graphql.permissions import has_ops_role
 from api.graphql.types.catalog import ModelType, OfferingType, PriceType, ProviderType
+from api.graphql.types.feeds import FeedRunType
 from schema.models import PriceChangeEvent
 
 
@@ -32,6 +34,7 @@ class PriceChangeEventType:
     model_id: strawberry.Private[int]
     provider_id: strawberry.Private[int]
     offering_id: strawberry.Private[int]
+    feed_run_id: strawberry.Private[int | None] = None
 
     @classmethod
     def from_row(cls, row: PriceChangeEvent) -> PriceChangeEventType:
@@ -44,6 +47,7 @@ class PriceChangeEventType:
             model_id=row.model_id,
             provider_id=row.provider_id,
             offering_id=row.offering_id,
+            feed_run_id=row.feed_run_id,
         )
 
     @strawberry.field
@@ -63,3 +67,12 @@ class PriceChangeEventType:
         row = await info.context.loaders.offering_by_id.load(self.offering_id)
         assert row is not None
         return OfferingType.from_row(row)
+
+    @strawberry.field(
+        description="(ops) The run that recorded it; null for callers without the ops role."
+    )
+    async def feed_run(self, info: Info[Context, None]) -> FeedRunType | None:
+        if self.feed_run_id is None or not await has_ops_role(info):
+            return None
+        row = await info.context.loaders.feed_run_by_id.load(self.feed_run_id)
+        return FeedRunType.from_row(row) if row is not None else None

@@ -1,0 +1,215 @@
+"""Ops queries and mutations: feed sources and runs, held price changes, unmatched names.
+
+Every field checks the ops role first (require_ops), before it reads or changes anything.
+Mutations run one unit of work that the resolver commits; side effects (enqueueing a run)
+happen only after that commit.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from datetime import datetime
+
+import strawberry
+from graphql import GraphQLError
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
+from strawberry.types import Info
+
+from api.context import Context
+from api.graphql.pagination import check_first
+from api.graphql.permissions import require_ops
+from api.graphql.types.feeds import FeedRunType, FeedSourceType, ResyncPayloadType
+from api.graphql.types.holds import HeldChangeStatusEnum, HeldPriceChangeType, UnmatchedNameType
+from schema.models import FeedRun, FeedSource, HeldPriceChange, UnmatchedName
+from schema.scheduling import UnknownFeedSource, queue_run
+from schema.services.holds import HoldConflict, HoldNotFound, approve_hold, reject_hold
+
+log = logging.getLogger("llmref.ops")
+
+MAX_ROW_ID = 2**31 - 1
+"""Integer primary keys (PostgreSQL `integer`): a larger id names no row, and asking
+PostgreSQL for it would be an out-of-range error rather than a miss."""
+
+
+def not_found(message: str) -> GraphQLError:
+    return GraphQLError(message, extensions={"code": "NOT_FOUND"})
+
+
+def conflict(message: str) -> GraphQLError:
+    return GraphQLError(message, extensions={"code": "CONFLICT"})
+
+
+@strawberry.type
+class OpsQuery:
+    @strawberry.field(description="(ops)")
+    async def feed_sources(self, info: Info[Context, None]) -> list[FeedSourceType]:
+        await require_ops(info)
+        async with info.context.sessions() as session:
+            rows = await session.scalars(select(FeedSource).order_by(FeedSource.slug))
+            return [FeedSourceType.from_row(row) for row in rows]
+
+    @strawberry.field(description="(ops)")
+    async def feed_run(self, info: Info[Context, None], id: strawberry.ID) -> FeedRunType | None:
+        await require_ops(info)
+        run_id = _row_id(id)
+        row = await info.context.loaders.feed_run_by_id.load(run_id) if run_id else None
+        if row is None:
+            raise not_found(f"no feed run with id {id!r}")
+        return FeedRunType.from_row(row)
+
+    @strawberry.field(description="(ops)")
+    async def feed_runs(
+        self, info: Info[Context, None], source: str | None = None, first: int | None = 20
+    ) -> list[FeedRunType]:
+        await require_ops(info)
+        limit = check_first(20 if first is None else first, info.context.settings.max_page_size)
+        statement = select(FeedRun).order_by(FeedRun.id.desc()).limit(limit)
+        async with info.context.sessions() as session:
+            if source is not None:
+                feed = await _known_source(session, source)
+                statement = statement.where(FeedRun.source_id == feed.id)
+            rows = await session.scalars(statement)
+            return [FeedRunType.from_row(row) for row in rows]
+
+    @strawberry.field(description="(ops) Newest first; PENDING only unless a status is given.")
+    async def held_price_changes(
+        self,
+        info: Info[Context, None],
+        status: HeldChangeStatusEnum | None = None,
+        first: int | None = 50,
+    ) -> list[HeldPriceChangeType]:
+        await require_ops(info)
+        limit = check_first(50 if first is None else first, info.context.settings.max_page_size)
+        wanted = (status or HeldChangeStatusEnum.PENDING).value
+        async with info.context.sessions() as session:
+            rows = await session.scalars(
+                select(HeldPriceChange)
+                .where(HeldPriceChange.status == wanted)
+                .order_by(HeldPriceChange.held_at.desc(), HeldPriceChange.id.desc())
+                .limit(limit)
+            )
+            return [HeldPriceChangeType.from_row(row) for row in rows]
+
+    @strawberry.field(description="(ops)")
+    async def unmatched_names(
+        self, info: Info[Context, None], source: str | None = None, first: int | None = 100
+    ) -> list[UnmatchedNameType]:
+        await require_ops(info)
+        limit = check_first(100 if first is None else first, info.context.settings.max_page_size)
+        statement = (
+            select(UnmatchedName)
+            .order_by(UnmatchedName.last_seen_at.desc(), UnmatchedName.source, UnmatchedName.name)
+            .limit(limit)
+        )
+        async with info.context.sessions() as session:
+            if source is not None:
+                await _known_source(session, source)
+                statement = statement.where(UnmatchedName.source == source)
+            rows = await session.scalars(statement)
+            return [UnmatchedNameType.from_row(row) for row in rows]
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(
+        description="(ops) Queue a re-sync of one feed now; while one is queued or running, that run is returned."
+    )
+    async def resync_feed(self, info: Info[Context, None], source: str) -> ResyncPayloadType:
+        await require_ops(info)
+        context = info.context
+        async with unit_of_work(context) as session:
+            await _known_source(session, source)
+            try:
+                run, created = await session.run_sync(_queue_run, source, context.now)
+            except UnknownFeedSource as error:  # removed since the check above
+                raise not_found(str(error)) from None
+        if created:
+            await _enqueue_run(context, run.id)
+        return ResyncPayloadType(run=FeedRunType.from_row(run))
+
+    @strawberry.mutation(
+        description="(ops) Apply a PENDING held change as that feed's observation (and, where it resolves, the current price, with its event); deciding twice is a CONFLICT error."
+    )
+    async def approve_price_change(
+        self, info: Info[Context, None], id: strawberry.ID
+    ) -> HeldPriceChangeType:
+        await require_ops(info)
+        return await _decide(info.context, id, _approve)
+
+    @strawberry.mutation(
+        description="(ops) Discard a PENDING held change; deciding twice is a CONFLICT error."
+    )
+    async def reject_price_change(
+        self, info: Info[Context, None], id: strawberry.ID
+    ) -> HeldPriceChangeType:
+        await require_ops(info)
+        return await _decide(info.context, id, reject_hold)
+
+
+@asynccontextmanager
+async def unit_of_work(context: Context) -> AsyncIterator[AsyncSession]:
+    """One transaction: committed when the block ends, rolled back on any error."""
+    async with context.sessions() as session, session.begin():
+        yield session
+
+
+def _row_id(id: str) -> int | None:
+    """The integer primary key an ID names, or None when it cannot name a row."""
+    return int(id) if id.isascii() and id.isdigit() and 0 < int(id) <= MAX_ROW_ID else None
+
+
+async def _known_source(session: AsyncSession, slug: str) -> FeedSource:
+    row = await session.scalar(select(FeedSource).where(FeedSource.slug == slug))
+    if row is None:
+        known = ", ".join(await session.scalars(select(FeedSource.slug).order_by(FeedSource.slug)))
+        raise not_found(f"unknown feed source {slug!r} (known: {known})")
+    return row
+
+
+def _queue_run(session: Session, slug: str, now: datetime) -> tuple[FeedRun, bool]:
+    return queue_run(session, slug, now=now)
+
+
+async def _enqueue_run(context: Context, run_id: int) -> None:
+    """Hand a committed run to the workers (or the embedded runner).
+
+    The run row is durable, so a failure here is logged, not raised: the scheduler's sweep
+    hands a run that stays QUEUED too long to a worker again. `Context.enqueue_run` comes
+    with the task queue; without it the run waits for that sweep.
+    """
+    enqueue: Callable[[int], Awaitable[None]] | None = getattr(context, "enqueue_run", None)
+    if enqueue is None:
+        return
+    try:
+        await enqueue(run_id)
+    except Exception:  # noqa: BLE001 - the sweep recovers; the caller still gets the run
+        log.exception("could not enqueue feed run %s; the sweep will hand it on", run_id)
+
+
+def _approve(session: Session, hold_id: int, *, now: datetime) -> HeldPriceChange:
+    """Approve; the price-change events it records are the outbox rows, published after
+    commit by the events sweep (the API has no after-commit publish hook yet)."""
+    hold, _events = approve_hold(session, hold_id, now=now)
+    return hold
+
+
+async def _decide(
+    context: Context, id: str, decide: Callable[..., HeldPriceChange]
+) -> HeldPriceChangeType:
+    hold_id = _row_id(id)
+    if hold_id is None:
+        raise not_found(f"no held price change with id {id!r}")
+    try:
+        async with unit_of_work(context) as session:
+            row = await session.run_sync(
+                lambda sync_session: decide(sync_session, hold_id, now=context.now)
+            )
+    except HoldNotFound as error:
+        raise not_found(str(error) or f"no held price change with id {id!r}") from None
+    except HoldConflict as error:
+        raise conflict(str(error) or f"held price change {id} was already decided") from None
+    return HeldPriceChangeType.from_row(row)

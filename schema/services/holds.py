@@ -1,0 +1,151 @@
+"""Implausible price changes are held for review, not applied, until ops decide.
+
+A feed's new undated price for a route is held when, next to that feed's previous price
+for it, a paid part drops to zero or a part moves by more than the configured factor
+(schema.domain.prices.implausible_change). A first observation is never held. At most one
+PENDING hold per route and feed: a later observation from the feed supersedes it; the same
+observation again holds nothing new, nor does one that ops already rejected.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from schema.domain.prices import PriceState, PriceValue, implausible_change
+from schema.feeds.records import PriceObservation
+from schema.models import HeldPriceChange, ObservedPrice, PriceChangeEvent
+from schema.services.prices import close_and_observe, resolve_prices
+
+
+class HoldNotFound(LookupError):
+    pass
+
+
+class HoldConflict(ValueError):
+    pass
+
+
+def _state(price: ObservedPrice | PriceObservation, source: str, since: datetime) -> PriceState:
+    value = PriceValue.of(price)
+    return PriceState(
+        value.input_per_mtok,
+        value.output_per_mtok,
+        value.cached_input_per_mtok,
+        value.tiers,
+        source,
+        since,
+    )
+
+
+class PriceGuard:
+    """Decides, for one feed's snapshot, which new prices are applied and which are held."""
+
+    def __init__(
+        self, session: Session, *, source: str, now: datetime, run_id: int | None, factor: Decimal
+    ) -> None:
+        self.session, self.source, self.now, self.run_id, self.factor = (
+            session,
+            source,
+            now,
+            run_id,
+            factor,
+        )
+        self.held = 0
+        holds = session.scalars(
+            select(HeldPriceChange)
+            .where(
+                HeldPriceChange.source == source,
+                HeldPriceChange.status.in_(("PENDING", "REJECTED")),
+            )
+            .order_by(HeldPriceChange.id)
+        )
+        self._pending: dict[int, HeldPriceChange] = {}
+        self._rejected: dict[int, set[PriceValue]] = {}
+        for hold in holds:
+            if hold.status == "PENDING":
+                self._pending[hold.offering_id] = hold
+            else:
+                self._rejected.setdefault(hold.offering_id, set()).add(hold.proposed.value)
+
+    def allows(self, offering_id: int, current: ObservedPrice, proposed: PriceObservation) -> bool:
+        """True to apply ``proposed`` in place of the feed's ``current`` price; False when it
+        is held (or was rejected before)."""
+        pending = self._pending.get(offering_id)
+        new_value = PriceValue.of(proposed)
+        reason = implausible_change(PriceValue.of(current), new_value, self.factor)
+        if reason is None:
+            if pending is not None:
+                self._supersede(pending)
+            return True
+        if pending is not None and pending.proposed.value == new_value:
+            return False
+        if new_value in self._rejected.get(offering_id, set()):
+            return False
+        if pending is not None:
+            self._supersede(pending)
+        hold = HeldPriceChange(
+            offering_id=offering_id,
+            source=self.source,
+            current=_state(current, self.source, current.effective_from),
+            proposed=_state(proposed, self.source, self.now),
+            reason=reason,
+            status="PENDING",
+            held_at=self.now,
+            feed_run_id=self.run_id,
+        )
+        self.session.add(hold)
+        self.session.flush()
+        self._pending[offering_id] = hold
+        self.held += 1
+        return False
+
+    def _supersede(self, hold: HeldPriceChange) -> None:
+        hold.status, hold.decided_at = "SUPERSEDED", self.now
+        self.session.flush()
+        self._pending.pop(hold.offering_id, None)
+
+
+def _pending_hold(session: Session, hold_id: int) -> HeldPriceChange:
+    hold = session.scalars(
+        select(HeldPriceChange).where(HeldPriceChange.id == hold_id).with_for_update()
+    ).one_or_none()
+    if hold is None:
+        raise HoldNotFound(f"no held price change with id {hold_id}")
+    if hold.status != "PENDING":
+        raise HoldConflict(f"held price change {hold_id} was already decided: {hold.status}")
+    return hold
+
+
+def approve_hold(
+    session: Session, hold_id: int, *, now: datetime
+) -> tuple[HeldPriceChange, list[PriceChangeEvent]]:
+    """Apply the held price as its feed's observation; the events of the resolved change."""
+    hold = _pending_hold(session, hold_id)
+    proposed = hold.proposed
+    close_and_observe(
+        session,
+        offering_id=hold.offering_id,
+        source=hold.source,
+        price=PriceObservation(
+            proposed.input_per_mtok,
+            proposed.output_per_mtok,
+            proposed.cached_input_per_mtok,
+            proposed.tiers,
+        ),
+        now=now,
+        run_id=hold.feed_run_id,
+    )
+    hold.status, hold.decided_at = "APPROVED", now
+    events = resolve_prices(session, [hold.offering_id], now=now, run_id=hold.feed_run_id)
+    return hold, events
+
+
+def reject_hold(session: Session, hold_id: int, *, now: datetime) -> HeldPriceChange:
+    hold = _pending_hold(session, hold_id)
+    hold.status, hold.decided_at = "REJECTED", now
+    session.flush()
+    return hold

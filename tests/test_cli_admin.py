@@ -1,0 +1,221 @@
+"""`llmref apikey` and `llmref feeds` as a user runs them: the installed command in a
+subprocess, against the test database on both backends."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from schema.models import ApiKey, FeedSource
+from tests.conftest import PROJECT_ROOT
+
+LLMREF = Path(sys.executable).with_name("llmref")
+FEED_SOURCES = "{ feedSources { slug } }"
+
+
+def llmref(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(LLMREF), *args],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "LLMREF_DATABASE_URL": database_url},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+async def ask(client: httpx.AsyncClient, key: str) -> dict[str, Any]:
+    response = await client.post(
+        "/graphql", json={"query": FEED_SOURCES}, headers={"Authorization": f"Bearer {key}"}
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def columns(line: str) -> list[str]:
+    """A table line's cells (cells are separated by at least two spaces)."""
+    return re.split(r"\s{2,}", line.strip())
+
+
+def feed_sources(sessions: sessionmaker[Session]) -> list[tuple[str, str, str, int, bool]]:
+    with sessions() as session:
+        rows = session.execute(
+            select(
+                FeedSource.slug,
+                FeedSource.kind,
+                FeedSource.url,
+                FeedSource.interval_seconds,
+                FeedSource.enabled,
+            ).order_by(FeedSource.slug)
+        )
+        return [tuple(row) for row in rows]  # type: ignore[misc]
+
+
+# --- API keys -----------------------------------------------------------------------------
+
+
+async def test_a_created_key_is_shown_once_works_and_stops_working_when_revoked(
+    database_url: str, client: httpx.AsyncClient, sessions: sessionmaker[Session]
+) -> None:
+    created = llmref(database_url, "apikey", "create", "--role", "ops", "--name", "ops laptop")
+    assert created.returncode == 0, created.stderr
+    key = created.stdout.splitlines()[-1]
+    assert created.stdout == f"{key}\n", "the key alone on stdout's last (only) line"
+    assert key.startswith("llmref_")
+    assert key not in created.stderr
+
+    body = await ask(client, key)
+    assert "errors" not in body
+    assert len(body["data"]["feedSources"]) == 5
+
+    listed = llmref(database_url, "apikey", "list")
+    assert listed.returncode == 0, listed.stderr
+    with sessions() as session:
+        row = session.scalars(select(ApiKey)).one()
+    assert key not in listed.stdout + listed.stderr
+    assert row.key_hash not in listed.stdout
+    [header, line] = listed.stdout.splitlines()
+    assert header.split() == ["ID", "NAME", "ROLE", "PREFIX", "CREATED", "REVOKED"]
+    assert columns(line)[:4] == [str(row.id), "ops laptop", "ops", row.prefix]
+    assert columns(line)[5] == "-", "not revoked"
+
+    revoked = llmref(database_url, "apikey", "revoke", str(row.id))
+    assert revoked.returncode == 0, revoked.stderr
+    body = await ask(client, key)
+    assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    [_, line] = llmref(database_url, "apikey", "list").stdout.splitlines()
+    assert columns(line)[5].endswith("Z"), "revoked at"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["apikey", "create", "--role", "admin", "--name", "x"], "unknown role 'admin'"),
+        (["apikey", "create", "--role", "ops", "--name", "  "], "a key needs a name"),
+        (["apikey", "revoke", "4242"], "no API key with id 4242"),
+    ],
+)
+def test_bad_apikey_input_fails_with_status_2_and_writes_nothing(
+    database_url: str, sessions: sessionmaker[Session], args: list[str], message: str
+) -> None:
+    result = llmref(database_url, *args)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert result.stdout == ""
+    with sessions() as session:
+        assert session.scalars(select(ApiKey)).all() == []
+
+
+# --- feed sources -------------------------------------------------------------------------
+
+
+def test_feeds_list_shows_each_source_and_its_last_run(database_url: str) -> None:
+    result = llmref(database_url, "feeds", "list")
+    assert result.returncode == 0, result.stderr
+    [header, *lines] = result.stdout.splitlines()
+    assert columns(header) == ["SLUG", "KIND", "URL", "INTERVAL", "ENABLED", "LAST RUN"]
+    assert columns(lines[3]) == [
+        "models.dev",
+        "models.dev",
+        "https://models.dev/api.json",
+        "3600",
+        "yes",
+        "-",
+    ]
+    assert len(lines) == 5
+
+
+def test_feeds_add_then_disable_and_enable(
+    database_url: str, sessions: sessionmaker[Session]
+) -> None:
+    url = "https://example.com/prices.json"
+    added = llmref(
+        database_url, "feeds", "add", "litellm-mirror", "--kind", "litellm", "--url", url
+    )
+    assert added.returncode == 0, added.stderr
+    added_short = llmref(
+        database_url,
+        "feeds",
+        "add",
+        "openrouter.eu",
+        "--kind",
+        "openrouter",
+        "--url",
+        "http://example.org/or",
+        "--interval",
+        "60",
+    )
+    assert added_short.returncode == 0, added_short.stderr
+    sources = {row[0]: row[1:] for row in feed_sources(sessions)}
+    assert sources["litellm-mirror"] == ("litellm", url, 3600, True)
+    assert sources["openrouter.eu"] == ("openrouter", "http://example.org/or", 60, True)
+
+    for command, enabled in [("disable", False), ("enable", True), ("disable", False)]:
+        result = llmref(database_url, "feeds", command, "litellm-mirror")
+        assert result.returncode == 0, result.stderr
+        assert {row[0]: row[4] for row in feed_sources(sessions)}["litellm-mirror"] is enabled
+
+    listed = llmref(database_url, "feeds", "list").stdout
+    assert ["litellm-mirror", "litellm", url, "3600", "no", "-"] in [
+        columns(line) for line in listed.splitlines()
+    ]
+
+
+GOOD = {"slug": "mine", "kind": "litellm", "url": "https://example.com/x.json", "interval": "600"}
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        ({"kind": "csv"}, "unknown kind 'csv' (kinds: genai-prices, litellm"),
+        ({"url": "ftp://example.com/x.json"}, "is not an http(s) URL"),
+        ({"url": "example.com/x.json"}, "is not an http(s) URL"),
+        ({"url": "https://"}, "is not an http(s) URL"),
+        ({"interval": "59"}, "interval must be at least 60 seconds, got 59"),
+        ({"slug": "My Feed"}, "'My Feed' is not a valid slug"),
+        ({"slug": "my--feed"}, "'my--feed' is not a valid slug"),
+        ({"slug": "openrouter"}, "a feed source 'openrouter' already exists"),
+    ],
+)
+def test_feeds_add_refuses_bad_input_and_writes_nothing(
+    database_url: str, sessions: sessionmaker[Session], bad: dict[str, str], message: str
+) -> None:
+    before = feed_sources(sessions)
+    given = {**GOOD, **bad}
+    result = llmref(
+        database_url,
+        "feeds",
+        "add",
+        given["slug"],
+        "--kind",
+        given["kind"],
+        "--url",
+        given["url"],
+        "--interval",
+        given["interval"],
+    )
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Nothing was written." in result.stderr
+    assert feed_sources(sessions) == before
+
+
+@pytest.mark.parametrize("command", ["enable", "disable"])
+def test_enabling_an_unknown_feed_fails_with_status_2(
+    database_url: str, sessions: sessionmaker[Session], command: str
+) -> None:
+    before = feed_sources(sessions)
+    result = llmref(database_url, "feeds", command, "no-such-feed")
+    assert result.returncode == 2
+    assert "unknown feed source 'no-such-feed'" in result.stderr
+    assert feed_sources(sessions) == before
