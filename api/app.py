@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import text
+import redis.asyncio as aioredis
+from alembic.runtime.migration import MigrationContext
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -18,20 +20,42 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
-from api.cache import ComparisonCache, create_cache
+from api.cache import ComparisonCache, LocalComparisonCache, create_cache
 from api.context import Context
 from api.graphql.loaders import create_loaders
 from api.graphql.schema import build_schema
-from schema.db.engine import make_async_engine, make_async_sessionmaker
+from api.queue import CeleryRunQueue
+from api.runner import EmbeddedRunner
+from schema.db.engine import (
+    make_async_engine,
+    make_async_sessionmaker,
+    make_engine,
+    make_sessionmaker,
+)
+from schema.events import publisher
+from schema.migrations import head_revision
 from schema.settings import Settings
+from schema.sync import utcnow
 
 
 class LlmrefGraphQL(GraphQL[Context, None]):
-    def __init__(self, settings: Settings, engine: AsyncEngine, cache: ComparisonCache) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        engine: AsyncEngine,
+        cache: ComparisonCache,
+        enqueue_run: Callable[[int], Awaitable[None]],
+        publish: Callable[[Iterable[int]], None],
+    ) -> None:
         super().__init__(build_schema(settings), graphql_ide="graphiql")
         self.settings = settings
         self.sessions = make_async_sessionmaker(engine)
         self.cache = cache
+        self.enqueue_run = enqueue_run
+        self._publish = publish
+
+    async def publish(self, model_ids: Iterable[int]) -> None:
+        await asyncio.to_thread(self._publish, list(model_ids))
 
     async def get_context(self, request: Request | WebSocket, response: Response | None) -> Context:  # type: ignore[override]
         now = datetime.now(UTC)
@@ -41,25 +65,40 @@ class LlmrefGraphQL(GraphQL[Context, None]):
             loaders=create_loaders(self.sessions, now),
             now=now,
             cache=self.cache,
+            enqueue_run=self.enqueue_run,
+            publish=self.publish,
             request=request,
             response=response,
         )
 
 
 def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Starlette:
+    """The app. With Redis: Celery workers run the feeds and the cache is shared. Without:
+    an embedded runner in this process runs them (unless LLMREF_RUN_FEEDS=false)."""
     engine = engine or make_async_engine(settings.database_url)
+    sync_engine = make_engine(settings.database_url)
+    sync_sessions = make_sessionmaker(sync_engine)
     cache = create_cache(settings.redis_url)
-    graphql = LlmrefGraphQL(settings, engine, cache)
+    runner: EmbeddedRunner | None = None
+    if settings.redis_url:
+        queue = CeleryRunQueue(settings.redis_url)
+        enqueue_run, publish = (
+            queue.enqueue,
+            publisher(sync_sessions, redis_url=settings.redis_url, now=utcnow),
+        )
+    else:
+        assert isinstance(cache, LocalComparisonCache)
+        runner = EmbeddedRunner(settings, sync_sessions, cache.local)
+        enqueue_run, publish = runner.enqueue, runner.publish
+    graphql = LlmrefGraphQL(settings, engine, cache, enqueue_run, publish)
 
     async def healthz(_request: Request) -> Response:
         return JSONResponse({"status": "ok"})
 
     async def readyz(_request: Request) -> Response:
-        try:
-            async with engine.connect() as connection:
-                await connection.execute(text("SELECT 1"))
-        except Exception as error:  # noqa: BLE001 - any failure means not ready
-            return JSONResponse({"status": "unavailable", "database": str(error)}, status_code=503)
+        problems = await readiness_problems(settings, engine)
+        if problems:
+            return JSONResponse({"status": "unavailable", **problems}, status_code=503)
         return JSONResponse({"status": "ready"})
 
     middleware: list[Any] = []
@@ -75,9 +114,14 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Star
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        if runner is not None and settings.run_feeds:
+            runner.start()
         yield
+        if runner is not None:
+            await runner.stop()
         await cache.close()
         await engine.dispose()
+        sync_engine.dispose()
 
     app = Starlette(
         routes=[
@@ -91,3 +135,30 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Star
     )
     app.state.engine = engine
     return app
+
+
+async def readiness_problems(settings: Settings, engine: AsyncEngine) -> dict[str, str]:
+    """What keeps this process from serving: the database unreachable or not at the
+    migration head, Redis (where configured) not answering."""
+    problems: dict[str, str] = {}
+    try:
+        async with engine.connect() as connection:
+            current = await connection.run_sync(
+                lambda sync: MigrationContext.configure(sync).get_current_revision()
+            )
+        head = head_revision(settings.database_url)
+        if current != head:
+            problems["database"] = f"at migration {current}, expected {head}: run `llmref migrate`"
+    except Exception as error:  # noqa: BLE001 - any failure means not ready
+        problems["database"] = str(error)
+    if settings.redis_url:
+        client = aioredis.Redis.from_url(
+            settings.redis_url, socket_timeout=1, socket_connect_timeout=1
+        )
+        try:
+            await client.ping()
+        except Exception as error:  # noqa: BLE001
+            problems["redis"] = str(error)
+        finally:
+            await client.aclose()
+    return problems

@@ -1,7 +1,10 @@
-"""The `llmref` command: serve, migrate, import."""
+"""The `llmref` command: serve, migrate, import, worker, beat, feeds, apikey."""
 
 from __future__ import annotations
 
+import os
+import shutil
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
@@ -15,12 +18,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from api.cli_admin import apikey_app, feeds_app
 from schema.catalog.importer import CURATED_PATH, catalog_is_empty, catalog_size, import_curated
 from schema.catalog.spec import CuratedFileError
-from schema.db.engine import make_engine, make_sessionmaker
+from schema.db.engine import make_engine, make_sessionmaker, session_scope
 from schema.events import publisher
 from schema.feeds.offline import RunAlreadyOpen, import_offline_catalog, import_snapshot_file
 from schema.feeds.sources import KNOWN_FEEDS
 from schema.migrations import upgrade
-from schema.scheduling import UnknownFeedSource
+from schema.scheduling import UnknownFeedSource, postpone_all
 from schema.settings import Settings
 from schema.sync import RunOutcome, utcnow
 
@@ -151,7 +154,8 @@ def _load_offline_catalog(sessions: sessionmaker[Session]) -> None:
             progress.advance(task)
             if outcome.status == "FAILED":
                 progress.console.print(f"[red]{outcome.error}[/red]")
-    with sessions() as session:
+    with session_scope(sessions) as session:
+        postpone_all(session, now=utcnow())
         models = catalog_size(session)
     typer.echo(f"Offline catalog loaded: {models[0]} models, {models[1]} offerings.", err=True)
 
@@ -177,6 +181,33 @@ def serve(
         engine.dispose()
     typer.echo(f"GraphQL at http://{host}:{port}/graphql", err=True)
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+
+
+CELERY_ARGS = {"allow_extra_args": True, "ignore_unknown_options": True}
+
+
+def _celery(command: str, extra: list[str]) -> None:
+    """Replace this process with Celery's own command line (never importing workers/)."""
+    if not Settings().redis_url:
+        typer.echo("error: LLMREF_REDIS_URL must name the Redis broker.", err=True)
+        raise typer.Exit(2)
+    celery = shutil.which("celery", path=str(Path(sys.executable).parent)) or shutil.which("celery")
+    if celery is None:
+        typer.echo("error: the celery command is not installed.", err=True)
+        raise typer.Exit(2)
+    os.execv(celery, [celery, "-A", "workers.celery_app", command, *extra])
+
+
+@app.command(context_settings=CELERY_ARGS)
+def worker(context: typer.Context) -> None:
+    """Run a Celery worker (extra options go to `celery worker`, e.g. --concurrency 2)."""
+    _celery("worker", ["--loglevel", "INFO", *context.args])
+
+
+@app.command(context_settings=CELERY_ARGS)
+def beat(context: typer.Context) -> None:
+    """Run the Celery beat that ticks the schedule (run exactly one)."""
+    _celery("beat", ["--loglevel", "INFO", *context.args])
 
 
 @app.command(name="export-schema")

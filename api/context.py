@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -19,7 +20,13 @@ class Context:
     sessions: async_sessionmaker[AsyncSession]
     loaders: Loaders
     now: datetime
-    cache: ComparisonCache
     """The request's clock: every "price in force now" in one answer is at this moment."""
+    cache: ComparisonCache
+    enqueue_run: Callable[[int], Awaitable[None]]
+    """Hand a committed feed run to the workers (or the embedded runner)."""
+    publish: Callable[[Iterable[int]], Awaitable[None]]
+    """After a commit that changed prices: publish events, bump these models' caches."""
     request: Any = None
     response: Any = None
+    connection_params: Any = None
+    """The websocket connection_init payload (strawberry sets it)."""

@@ -89,3 +89,10 @@ def stale_runs(
         run.queued_at = now
     session.flush()
     return sorted(run.id for run in [*queued, *running])
+
+
+def postpone_all(session: Session, *, now: datetime) -> None:
+    """After the offline catalog is loaded, each source is next due one interval later:
+    the bundled snapshot counts as its first run."""
+    for source in session.scalars(select(FeedSource)):
+        source.next_due_at = now + timedelta(seconds=source.interval_seconds)

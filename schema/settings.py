@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Annotated
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///llmref.db"
@@ -21,6 +22,38 @@ class Settings(BaseSettings):
         default=None,
         description="Redis for the comparison cache (and later the broker and events); unset keeps the cache in-process.",
     )
+    task_soft_time_limit_seconds: int = Field(
+        default=240, description="A feed run is asked to stop after this long."
+    )
+    task_time_limit_seconds: int = Field(
+        default=300, description="A feed run is killed after this long; the sweep reclaims it."
+    )
+    visibility_timeout_seconds: int = Field(
+        default=3600,
+        description="Redis broker: an unacknowledged task is redelivered after this long (keep it above the hard limit).",
+    )
+    fetch_retries: int = Field(
+        default=5, description="Retries of a feed fetch that failed transiently."
+    )
+    retry_backoff_seconds: float = Field(
+        default=30,
+        description="First retry delay; doubles each attempt (with jitter), capped at 10 minutes.",
+    )
+    fetch_connect_timeout_seconds: float = Field(
+        default=10, description="Feed fetch connect timeout."
+    )
+    fetch_read_timeout_seconds: float = Field(default=30, description="Feed fetch read timeout.")
+    fetch_max_bytes: int = Field(
+        default=64 * 1024 * 1024, description="Largest feed snapshot accepted."
+    )
+    implausible_price_factor: Decimal = Field(
+        default=Decimal(10),
+        description="A feed's price moving more than this many times (or a paid price to zero) is held for review.",
+    )
+    run_feeds: bool = Field(
+        default=True,
+        description="`llmref serve` without Redis polls the feed sources on their schedule in-process.",
+    )
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="Browser origins allowed by CORS, comma-separated; empty allows none, * all.",
@@ -32,6 +65,18 @@ class Settings(BaseSettings):
         default=True,
         description="`llmref serve` loads the offline catalog (curated file and bundled feeds) into an empty database.",
     )
+
+    @model_validator(mode="after")
+    def _limits_are_ordered(self) -> Settings:
+        if (
+            not self.task_soft_time_limit_seconds
+            < self.task_time_limit_seconds
+            < self.visibility_timeout_seconds
+        ):
+            raise ValueError(
+                "need task_soft_time_limit_seconds < task_time_limit_seconds < visibility_timeout_seconds"
+            )
+        return self
 
     @field_validator("cors_origins", mode="before")
     @classmethod

@@ -8,7 +8,7 @@ happen only after that commit.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
 
@@ -178,21 +178,15 @@ async def _enqueue_run(context: Context, run_id: int) -> None:
     """Hand a committed run to the workers (or the embedded runner).
 
     The run row is durable, so a failure here is logged, not raised: the scheduler's sweep
-    hands a run that stays QUEUED too long to a worker again. `Context.enqueue_run` comes
-    with the task queue; without it the run waits for that sweep.
+    hands a run that stays QUEUED too long to a worker again.
     """
-    enqueue: Callable[[int], Awaitable[None]] | None = getattr(context, "enqueue_run", None)
-    if enqueue is None:
-        return
     try:
-        await enqueue(run_id)
+        await context.enqueue_run(run_id)
     except Exception:  # noqa: BLE001 - the sweep recovers; the caller still gets the run
         log.exception("could not enqueue feed run %s; the sweep will hand it on", run_id)
 
 
 def _approve(session: Session, hold_id: int, *, now: datetime) -> HeldPriceChange:
-    """Approve; the price-change events it records are the outbox rows, published after
-    commit by the events sweep (the API has no after-commit publish hook yet)."""
     hold, _events = approve_hold(session, hold_id, now=now)
     return hold
 
@@ -200,6 +194,8 @@ def _approve(session: Session, hold_id: int, *, now: datetime) -> HeldPriceChang
 async def _decide(
     context: Context, id: str, decide: Callable[..., HeldPriceChange]
 ) -> HeldPriceChangeType:
+    """Decide a hold in one unit of work; then publish what an approval changed (the
+    events are the outbox rows: if publishing fails, the sweep publishes them)."""
     hold_id = _row_id(id)
     if hold_id is None:
         raise not_found(f"no held price change with id {id!r}")
@@ -212,4 +208,14 @@ async def _decide(
         raise not_found(str(error) or f"no held price change with id {id!r}") from None
     except HoldConflict as error:
         raise conflict(str(error) or f"held price change {id} was already decided") from None
+    if row.status == "APPROVED":
+        try:
+            await context.publish(await _model_of(context, row.offering_id))
+        except Exception:  # noqa: BLE001 - the outbox rows stay; the sweep publishes them
+            log.exception("publishing approved change %s failed; the sweep will retry", row.id)
     return HeldPriceChangeType.from_row(row)
+
+
+async def _model_of(context: Context, offering_id: int) -> list[int]:
+    offering = await context.loaders.offering_by_id.load(offering_id)
+    return [offering.model_id] if offering is not None else []

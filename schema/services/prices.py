@@ -10,7 +10,7 @@ from collections.abc import Collection, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import select, text
+from sqlalchemy import and_, func, or_, select, text
 from sqlalchemy.orm import Session
 
 from schema.domain.prices import (
@@ -365,3 +365,55 @@ def _event(
         occurred_at=now,
         feed_run_id=run_id,
     )
+
+
+def activate_due_prices(session: Session, *, now: datetime) -> list[PriceChangeEvent]:
+    """Announce resolved prices whose date has come: for every route whose history starts
+    or ends a price since its last event, an event from what that event announced to the
+    price in force now (none when they are the same)."""
+    last_event = (
+        select(func.max(PriceChangeEvent.occurred_at))
+        .where(PriceChangeEvent.offering_id == Price.offering_id)
+        .correlate(Price)
+        .scalar_subquery()
+    )
+    boundary_passed = or_(
+        and_(
+            Price.effective_from <= now,
+            Price.effective_from > func.coalesce(last_event, Price.created_at),
+        ),
+        and_(
+            Price.effective_to <= now,
+            Price.effective_to > func.coalesce(last_event, Price.created_at),
+        ),
+    )
+    offering_ids = sorted(set(session.scalars(select(Price.offering_id).where(boundary_passed))))
+    events: list[PriceChangeEvent] = []
+    for chunk in chunked(offering_ids):
+        history = _grouped_by_offering(session, Price, chunk)
+        announced = _last_announced(session, chunk)
+        for offering, _slug in _offerings_with_provider(session, chunk):
+            segments = [_segment_of(row) for row in history.get(offering.id, [])]
+            event = _event(
+                offering, announced.get(offering.id), state_at(segments, now), now=now, run_id=None
+            )
+            if event is not None:
+                if not events:
+                    serialize_event_ids(session)
+                session.add(event)
+                events.append(event)
+    session.flush()
+    return events
+
+
+def _last_announced(session: Session, offering_ids: list[int]) -> dict[int, PriceState | None]:
+    latest = (
+        select(PriceChangeEvent.offering_id, func.max(PriceChangeEvent.id).label("id"))
+        .where(PriceChangeEvent.offering_id.in_(offering_ids))
+        .group_by(PriceChangeEvent.offering_id)
+        .subquery()
+    )
+    rows = session.scalars(
+        select(PriceChangeEvent).join(latest, PriceChangeEvent.id == latest.c.id)
+    )
+    return {row.offering_id: row.current for row in rows}

@@ -1,0 +1,74 @@
+"""The periodic jobs' bodies, shared by the Celery tasks (workers/) and the embedded runner
+(api/runner.py). Each is one unit of work; side effects come after its commit."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from schema.db.engine import session_scope
+from schema.feeds.fetch import FetchLimits, FetchResult, fetch_feed
+from schema.scheduling import queue_due_runs, stale_runs
+from schema.services.prices import activate_due_prices
+from schema.settings import Settings
+from schema.sync import SourceSpec, finish_run
+from schema.tasks import REQUEUE_QUEUED_AFTER_SECONDS
+
+Publish = Callable[[Iterable[int]], None]
+
+
+def http_fetcher(settings: Settings) -> Callable[[SourceSpec], FetchResult]:
+    limits = FetchLimits(
+        connect_timeout=settings.fetch_connect_timeout_seconds,
+        read_timeout=settings.fetch_read_timeout_seconds,
+        max_bytes=settings.fetch_max_bytes,
+    )
+
+    def fetch(source: SourceSpec) -> FetchResult:
+        return fetch_feed(
+            source.url, etag=source.etag, last_modified=source.last_modified, limits=limits
+        )
+
+    return fetch
+
+
+def dispatch_due(sessions: sessionmaker[Session], *, now: datetime) -> list[int]:
+    """Queue the runs that are due; their ids, to hand to workers after the commit."""
+    with session_scope(sessions) as session:
+        return queue_due_runs(session, now=now)
+
+
+def sweep(
+    sessions: sessionmaker[Session], settings: Settings, *, publish: Publish, now: datetime
+) -> list[int]:
+    """Publish events a crash or an outage left unpublished (bumping first), and return the
+    runs to hand out again: QUEUED ones whose message was lost, RUNNING ones past the hard
+    time limit (their worker was killed; they go back to QUEUED)."""
+    publish(())
+    with session_scope(sessions) as session:
+        return stale_runs(
+            session,
+            now=now,
+            queued_for=timedelta(seconds=REQUEUE_QUEUED_AFTER_SECONDS),
+            running_for=timedelta(seconds=settings.task_time_limit_seconds + 30),
+        )
+
+
+def activate_prices(sessions: sessionmaker[Session], *, publish: Publish, now: datetime) -> int:
+    """Make future-dated prices current on their date, with events; how many changed."""
+    with session_scope(sessions) as session:
+        events = activate_due_prices(session, now=now)
+        model_ids = {event.model_id for event in events}
+    if model_ids:
+        publish(model_ids)
+    return len(model_ids)
+
+
+def give_up(
+    sessions: sessionmaker[Session], run_id: int, error: Exception, *, attempts: int, now: datetime
+) -> None:
+    finish_run(
+        sessions, run_id, "FAILED", now=now, error=f"gave up after {attempts} attempts: {error}"
+    )

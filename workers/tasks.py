@@ -1,0 +1,64 @@
+"""Thin task wrappers: ids in, the core's functions do the work."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from celery import Task
+
+from schema.events import publisher
+from schema.feeds.fetch import TransientFetchError
+from schema.jobs import activate_prices, dispatch_due, give_up, http_fetcher, sweep
+from schema.sync import run_feed, utcnow
+from schema.tasks import ACTIVATE_DUE_PRICES, DISPATCH_DUE, RUN_FEED, SWEEP, retry_delay
+from workers.celery_app import app
+from workers.db import sessions, settings
+
+
+def _publish(model_ids: Iterable[int]) -> None:
+    publisher(sessions(), redis_url=settings().redis_url, now=utcnow)(model_ids)
+
+
+@app.task(name=RUN_FEED, bind=True, acks_late=True, reject_on_worker_lost=True)
+def run(self: Task, run_id: int) -> str:
+    config = settings()
+    try:
+        outcome = run_feed(
+            sessions(),
+            run_id,
+            fetch=http_fetcher(config),
+            after_commit=_publish,
+            implausible_factor=config.implausible_price_factor,
+        )
+    except TransientFetchError as error:
+        attempt = self.request.retries
+        if attempt >= config.fetch_retries:
+            give_up(sessions(), run_id, error, attempts=attempt + 1, now=utcnow())
+            return "FAILED"
+        raise self.retry(
+            exc=error,
+            countdown=retry_delay(attempt, base=config.retry_backoff_seconds),
+            max_retries=config.fetch_retries,
+        ) from error
+    return outcome.status
+
+
+@app.task(name=DISPATCH_DUE)
+def dispatch() -> list[int]:
+    queued = dispatch_due(sessions(), now=utcnow())
+    for run_id in queued:  # after the commit: the rows are the outbox
+        run.delay(run_id)
+    return queued
+
+
+@app.task(name=SWEEP)
+def sweep_runs() -> list[int]:
+    again = sweep(sessions(), settings(), publish=_publish, now=utcnow())
+    for run_id in again:
+        run.delay(run_id)
+    return again
+
+
+@app.task(name=ACTIVATE_DUE_PRICES)
+def activate() -> int:
+    return activate_prices(sessions(), publish=_publish, now=utcnow())
