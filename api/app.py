@@ -19,13 +19,16 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from api.cache import ComparisonCache, LocalComparisonCache, create_cache
 from api.context import Context
+from api.events.hub import EventHub
 from api.graphql.loaders import create_loaders
 from api.graphql.schema import build_schema
 from api.queue import CeleryRunQueue
 from api.runner import EmbeddedRunner
+from api.ws import handler_class
 from schema.db.engine import (
     make_async_engine,
     make_async_sessionmaker,
@@ -46,8 +49,18 @@ class LlmrefGraphQL(GraphQL[Context, None]):
         cache: ComparisonCache,
         enqueue_run: Callable[[int], Awaitable[None]],
         publish: Callable[[Iterable[int]], None],
+        hub: EventHub,
     ) -> None:
-        super().__init__(build_schema(settings), graphql_ide="graphiql")
+        super().__init__(
+            build_schema(settings),
+            graphql_ide="graphiql",
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
+        )
+        self.graphql_transport_ws_handler_class = handler_class(
+            settings.ws_ping_interval_seconds, settings.ws_max_connection_seconds
+        )
+        self.hub = hub
         self.settings = settings
         self.sessions = make_async_sessionmaker(engine)
         self.cache = cache
@@ -67,6 +80,7 @@ class LlmrefGraphQL(GraphQL[Context, None]):
             cache=self.cache,
             enqueue_run=self.enqueue_run,
             publish=self.publish,
+            hub=self.hub,
             request=request,
             response=response,
         )
@@ -79,6 +93,12 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Star
     sync_engine = make_engine(settings.database_url)
     sync_sessions = make_sessionmaker(sync_engine)
     cache = create_cache(settings.redis_url)
+    hub = EventHub(
+        sessions=make_async_sessionmaker(engine),
+        redis_url=settings.redis_url,
+        poll_seconds=settings.event_poll_seconds,
+        queue_size=settings.subscriber_queue_size,
+    )
     runner: EmbeddedRunner | None = None
     if settings.redis_url:
         queue = CeleryRunQueue(settings.redis_url)
@@ -88,12 +108,15 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Star
         )
     else:
         assert isinstance(cache, LocalComparisonCache)
-        runner = EmbeddedRunner(settings, sync_sessions, cache.local)
+        runner = EmbeddedRunner(settings, sync_sessions, cache.local, notify=hub.notify)
         enqueue_run, publish = runner.enqueue, runner.publish
-    graphql = LlmrefGraphQL(settings, engine, cache, enqueue_run, publish)
+    graphql = LlmrefGraphQL(settings, engine, cache, enqueue_run, publish, hub)
 
     async def healthz(_request: Request) -> Response:
-        return JSONResponse({"status": "ok"})
+        """Alive, with what this process holds (to spot leaks)."""
+        return JSONResponse(
+            {"status": "ok", "subscribers": len(hub.subscribers), "tasks": len(asyncio.all_tasks())}
+        )
 
     async def readyz(_request: Request) -> Response:
         problems = await readiness_problems(settings, engine)
@@ -114,11 +137,13 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Star
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        await hub.start()
         if runner is not None and settings.run_feeds:
             runner.start()
         yield
         if runner is not None:
             await runner.stop()
+        await hub.stop()
         await cache.close()
         await engine.dispose()
         sync_engine.dispose()

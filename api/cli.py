@@ -131,7 +131,7 @@ def _describe(source: str, outcome: RunOutcome) -> str:
     )
 
 
-def _load_offline_catalog(sessions: sessionmaker[Session]) -> None:
+def _load_offline_catalog(settings: Settings, sessions: sessionmaker[Session]) -> None:
     """Curated catalog and every bundled feed, with a progress bar on the terminal."""
     steps = ["curated", *(feed.slug for feed in KNOWN_FEEDS)]
     with Progress(
@@ -144,13 +144,14 @@ def _load_offline_catalog(sessions: sessionmaker[Session]) -> None:
     ) as progress:
         task = progress.add_task("Loading the offline catalog", total=len(steps))
         progress.update(task, description="Loading the offline catalog: curated")
-        import_curated(sessions)
+        publish = _publisher(settings, sessions)
+        import_curated(sessions, after_commit=publish)
         progress.advance(task)
 
         def advance(slug: str) -> None:
             progress.update(task, description=f"Loading the offline catalog: {slug}")
 
-        for outcome in import_offline_catalog(sessions, on_feed=advance):
+        for outcome in import_offline_catalog(sessions, on_feed=advance, after_commit=publish):
             progress.advance(task)
             if outcome.status == "FAILED":
                 progress.console.print(f"[red]{outcome.error}[/red]")
@@ -176,7 +177,7 @@ def serve(
         with sessions() as session:
             empty = catalog_is_empty(session)
         if empty and settings.load_catalog_on_start:
-            _load_offline_catalog(sessions)
+            _load_offline_catalog(settings, sessions)
     finally:
         engine.dispose()
     typer.echo(f"GraphQL at http://{host}:{port}/graphql", err=True)

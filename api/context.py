@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.cache import ComparisonCache
+from api.events.hub import EventHub
 from api.graphql.loaders import Loaders
 from schema.settings import Settings
 
@@ -26,6 +27,8 @@ class Context:
     """Hand a committed feed run to the workers (or the embedded runner)."""
     publish: Callable[[Iterable[int]], Awaitable[None]]
     """After a commit that changed prices: publish events, bump these models' caches."""
+    hub: EventHub
+    """This process's price-change event reader (for subscriptions)."""
     request: Any = None
     response: Any = None
     connection_params: Any = None

@@ -54,6 +54,27 @@ class Settings(BaseSettings):
         default=True,
         description="`llmref serve` without Redis polls the feed sources on their schedule in-process.",
     )
+    event_retention_days: int = Field(
+        default=30, ge=1, description="Price-change events are kept (and replayable) this long."
+    )
+    event_poll_seconds: float = Field(
+        default=3,
+        description="Each API process also checks for new events this often without a wake-up.",
+    )
+    subscriber_queue_size: int = Field(
+        default=1000,
+        description="Events buffered per subscriber; a client that falls further behind is ended with SLOW_CONSUMER.",
+    )
+    max_subscriptions_per_connection: int = Field(
+        default=20, description="Subscriptions one websocket may hold."
+    )
+    ws_ping_interval_seconds: float = Field(
+        default=15, description="graphql-transport-ws keep-alive ping interval."
+    )
+    ws_max_connection_seconds: float = Field(
+        default=3600,
+        description="A websocket is closed after this long; clients reconnect and resume with `after`.",
+    )
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="Browser origins allowed by CORS, comma-separated; empty allows none, * all.",

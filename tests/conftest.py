@@ -108,7 +108,7 @@ def sessions(engine: Engine) -> sessionmaker[Session]:
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, run_feeds=False)
+    return Settings(database_url=database_url, run_feeds=False, event_poll_seconds=3600)
 
 
 @pytest.fixture

@@ -6,12 +6,11 @@ from decimal import Decimal
 from enum import Enum
 
 import strawberry
-from graphql import GraphQLError
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
 from api.context import Context
+from api.events.replay import resume_point
 from api.graphql.pagination import check_first, decode_cursor, encode_cursor
 from api.graphql.types.catalog import (
     CapabilityEnum,
@@ -34,7 +33,7 @@ from schema.domain.comparison_errors import ComparisonProblem
 from schema.domain.costs import DEFAULT_TRAFFIC
 from schema.models import LlmModel, Provider
 from schema.queries.catalog import count_models, model_filter_conditions, select_models_page
-from schema.queries.events import select_event_id, select_events_after
+from schema.queries.events import select_events_after
 
 
 @strawberry.input(name="ModelFilter")
@@ -133,7 +132,12 @@ class Query:
     ) -> list[PriceChangeEventType]:
         limit = check_first(100 if first is None else first, info.context.settings.max_page_size)
         async with info.context.sessions() as session:
-            after_id = await _known_event_id(session, after)
+            after_id = await resume_point(
+                session,
+                after,
+                now=info.context.now,
+                retention_days=info.context.settings.event_retention_days,
+            )
             rows = await session.scalars(select_events_after(after_id, limit))
             return [PriceChangeEventType.from_row(row) for row in rows]
 
@@ -168,19 +172,6 @@ class Query:
         async with info.context.sessions() as session:
             rows = await session.scalars(select(Provider).order_by(Provider.slug))
             return [ProviderType.from_row(row) for row in rows]
-
-
-async def _known_event_id(session: AsyncSession, after: str | None) -> int:
-    """The event id to resume after; EVENTS_EXPIRED when it names no recorded event."""
-    if after is None:
-        return 0
-    if not after.isdigit() or await session.scalar(select_event_id(int(after))) is None:
-        raise GraphQLError(
-            f"event {after!r} is not recorded (unknown, or older than the retention): "
-            "start again without 'after'",
-            extensions={"code": "EVENTS_EXPIRED"},
-        )
-    return int(after)
 
 
 def _asks_no_cache(context: Context) -> bool:

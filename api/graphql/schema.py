@@ -14,6 +14,7 @@ from strawberry.tools import merge_types
 from api.graphql.ops import Mutation, OpsQuery
 from api.graphql.queries import Query
 from api.graphql.scalars import DecimalScalar
+from api.graphql.subscriptions import Subscription
 from schema.settings import Settings
 
 CACHED_DOCUMENTS = 256
@@ -32,6 +33,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
     return strawberry.Schema(
         query=RootQuery,
         mutation=Mutation,
+        subscription=Subscription,
         config=StrawberryConfig(scalar_map={Decimal: DecimalScalar}),
         extensions=[
             lambda: AddValidationRules(limits),
