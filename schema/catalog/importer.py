@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,6 +16,7 @@ from schema.db.engine import session_scope
 from schema.models import LlmModel, Offering
 
 CURATED_PATH = Path(__file__).with_name("curated.yaml")
+log = logging.getLogger("llmref.catalog")
 
 
 def import_curated(
@@ -28,7 +30,10 @@ def import_curated(
     with session_scope(sessions) as session:
         report = load_curated(session, catalog, now=now or datetime.now(UTC))
     if after_commit is not None:
-        after_commit(report.model_ids)
+        try:
+            after_commit(report.model_ids)
+        except Exception:  # noqa: BLE001 - the outbox rows stay; the sweep publishes them
+            log.exception("publishing the curated import failed after commit; the sweep will retry")
     return report
 
 
