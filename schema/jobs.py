@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from schema.db.engine import session_scope
 from schema.feeds.fetch import FetchLimits, FetchResult, fetch_feed
 from schema.scheduling import queue_due_runs, stale_runs
-from schema.services.prices import activate_due_prices
+from schema.services.prices import activate_due_prices, prune_events
 from schema.settings import Settings
 from schema.sync import SourceSpec, finish_run
 from schema.tasks import REQUEUE_QUEUED_AFTER_SECONDS
@@ -43,11 +43,12 @@ def dispatch_due(sessions: sessionmaker[Session], *, now: datetime) -> list[int]
 def sweep(
     sessions: sessionmaker[Session], settings: Settings, *, publish: Publish, now: datetime
 ) -> list[int]:
-    """Publish events a crash or an outage left unpublished (bumping first), and return the
-    runs to hand out again: QUEUED ones whose message was lost, RUNNING ones past the hard
+    """Publish events a crash or an outage left unpublished (bumping first), forget
+    published events older than the retention, and return the runs to hand out again: QUEUED ones whose message was lost, RUNNING ones past the hard
     time limit (their worker was killed; they go back to QUEUED)."""
     publish(())
     with session_scope(sessions) as session:
+        prune_events(session, before=now - timedelta(days=settings.event_retention_days))
         return stale_runs(
             session,
             now=now,

@@ -10,7 +10,7 @@ from collections.abc import Collection, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import and_, func, or_, select, text
+from sqlalchemy import and_, delete, func, or_, select, text
 from sqlalchemy.orm import Session
 
 from schema.domain.prices import (
@@ -417,3 +417,14 @@ def _last_announced(session: Session, offering_ids: list[int]) -> dict[int, Pric
         select(PriceChangeEvent).join(latest, PriceChangeEvent.id == latest.c.id)
     )
     return {row.offering_id: row.current for row in rows}
+
+
+def prune_events(session: Session, *, before: datetime) -> int:
+    """Delete published events older than ``before`` (the retention); resuming after one of
+    them is then EVENTS_EXPIRED. Unpublished events are never dropped."""
+    result = session.execute(
+        delete(PriceChangeEvent).where(
+            PriceChangeEvent.occurred_at < before, PriceChangeEvent.published_at.is_not(None)
+        )
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
