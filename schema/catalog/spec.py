@@ -10,17 +10,8 @@ from typing import Annotated, Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from schema.domain.facts import CAPABILITIES
 from schema.domain.slugs import is_slug
-
-CAPABILITIES = (
-    "VISION",
-    "MULTIMODAL",
-    "REASONING",
-    "FUNCTION_CALLING",
-    "TOOL_USE",
-    "STRUCTURED_OUTPUTS",
-    "CODE_EXECUTION",
-)
 
 
 class CuratedFileError(ValueError):

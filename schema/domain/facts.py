@@ -7,6 +7,17 @@ from decimal import Decimal
 
 from schema.domain.money import format_decimal
 
+CAPABILITIES = (
+    "VISION",
+    "MULTIMODAL",
+    "REASONING",
+    "FUNCTION_CALLING",
+    "TOOL_USE",
+    "STRUCTURED_OUTPUTS",
+    "CODE_EXECUTION",
+)
+"""The capabilities the API names, in the order it lists them."""
+
 
 def api_field_name(attribute: str) -> str:
     """'context_window' -> 'contextWindow' (the field name Source.field uses)."""

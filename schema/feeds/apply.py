@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from schema.domain.costs import DEFAULT_TRAFFIC, monthly_cost
-from schema.domain.facts import api_field_name, fact_text
+from schema.domain.facts import CAPABILITIES, api_field_name, fact_text
 from schema.domain.names import alias_key
 from schema.domain.prices import CURATED, DEFAULT_IMPLAUSIBLE_FACTOR
 from schema.domain.slugs import slugify
@@ -62,15 +62,6 @@ MODEL_FACTS = (
     "knowledge_cutoff",
     "license",
     "open_weights",
-)
-CAPABILITY_ORDER = (
-    "VISION",
-    "MULTIMODAL",
-    "REASONING",
-    "FUNCTION_CALLING",
-    "TOOL_USE",
-    "STRUCTURED_OUTPUTS",
-    "CODE_EXECUTION",
 )
 
 
@@ -320,7 +311,7 @@ def _record_unmatched(session: Session, source: str, names: dict[str, str], now:
 def _fact_value(record: FeedRecord, name: str) -> Any:
     value = getattr(record, name)
     if name == "capabilities" and value is not None:
-        return tuple(c for c in CAPABILITY_ORDER if c in value)
+        return tuple(c for c in CAPABILITIES if c in value)
     return tuple(value) if isinstance(value, list) else value
 
 

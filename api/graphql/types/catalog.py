@@ -142,15 +142,11 @@ class OfferingType:
 
     @strawberry.field
     async def model(self, info: Info[Context, None]) -> ModelType:
-        row = await info.context.loaders.model_by_id.load(self.model_id)
-        assert row is not None
-        return ModelType.from_row(row)
+        return await model_of(info, self.model_id)
 
     @strawberry.field
     async def provider(self, info: Info[Context, None]) -> ProviderType:
-        row = await info.context.loaders.provider_by_id.load(self.provider_id)
-        assert row is not None
-        return ProviderType.from_row(row)
+        return await provider_of(info, self.provider_id)
 
     @strawberry.field(description="The price in force now; null when the provider publishes none.")
     async def price(self, info: Info[Context, None]) -> PriceType | None:
@@ -366,3 +362,16 @@ class ModelConnectionType:
     edges: list[ModelEdgeType]
     page_info: PageInfoType
     total_count: int
+
+
+async def model_of(info: Info[Context, None], model_id: int) -> ModelType:
+    """A row's model (a foreign key, so it exists), through the request's loader."""
+    row = await info.context.loaders.model_by_id.load(model_id)
+    assert row is not None
+    return ModelType.from_row(row)
+
+
+async def provider_of(info: Info[Context, None], provider_id: int) -> ProviderType:
+    row = await info.context.loaders.provider_by_id.load(provider_id)
+    assert row is not None
+    return ProviderType.from_row(row)

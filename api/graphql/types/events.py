@@ -10,7 +10,14 @@ from strawberry.types import Info
 
 from api.context import Context
 from api.graphql.permissions import has_ops_role
-from api.graphql.types.catalog import ModelType, OfferingType, PriceType, ProviderType
+from api.graphql.types.catalog import (
+    ModelType,
+    OfferingType,
+    PriceType,
+    ProviderType,
+    model_of,
+    provider_of,
+)
 from api.graphql.types.feeds import FeedRunType
 from schema.models import PriceChangeEvent
 
@@ -52,15 +59,11 @@ class PriceChangeEventType:
 
     @strawberry.field
     async def model(self, info: Info[Context, None]) -> ModelType:
-        row = await info.context.loaders.model_by_id.load(self.model_id)
-        assert row is not None
-        return ModelType.from_row(row)
+        return await model_of(info, self.model_id)
 
     @strawberry.field
     async def provider(self, info: Info[Context, None]) -> ProviderType:
-        row = await info.context.loaders.provider_by_id.load(self.provider_id)
-        assert row is not None
-        return ProviderType.from_row(row)
+        return await provider_of(info, self.provider_id)
 
     @strawberry.field
     async def offering(self, info: Info[Context, None]) -> OfferingType:
