@@ -176,8 +176,10 @@ def apply_snapshot(
     unmatched: dict[str, str] = {}
     for record in snapshot.records:
         route = catalog.identity.route(source, record)
+        if route.pseudo:  # a router's stand-in for other models (openrouter/auto): not a model
+            continue
         model = catalog.match(record, route)
-        if model is None and source in MODEL_AUTHORITIES and not route.pseudo:
+        if model is None and source in MODEL_AUTHORITIES:
             model = catalog.create_model(record, route)
         if model is None:
             unmatched[record.provider_model_id] = route.provider.slug

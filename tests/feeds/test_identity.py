@@ -226,15 +226,15 @@ def test_only_model_authorities_create_models_and_routers_are_not_models(
         )
         aliases = set(session.scalars(select(ModelAlias.name)))
         offerings = _routes(session)
-    pseudo = {("openrouter/auto", feed, "openrouter"), ("openrouter/free", feed, "openrouter")}
+    # router pseudo-models are neither models nor names for ops to map
     if creates:
         assert models == ["mystery-model-7b"]
         assert offerings == {("mystery-model-7b", "openrouter", "", "mystery-lab/mystery-model-7b")}
         assert aliases == {"mystery-lab/mystery-model-7b"}
-        assert unmatched == pseudo  # listed for ops, never made into models
+        assert unmatched == set()
     else:
         assert (models, offerings, aliases) == ([], set(), set())
-        assert unmatched == pseudo | {("mystery-lab/mystery-model-7b", feed, "openrouter")}
+        assert unmatched == {("mystery-lab/mystery-model-7b", feed, "openrouter")}
     assert report.unmatched == len(unmatched)
 
 
