@@ -84,7 +84,7 @@ def stale_runs(
         .where(FeedRun.status == "RUNNING", FeedRun.started_at <= now - running_for)
         .with_for_update(skip_locked=True)
     ).all()
-    for run in running:
+    for run in [*queued, *running]:  # handed out again now, not again at the next sweep
         run.status = "QUEUED"
         run.queued_at = now
     session.flush()

@@ -69,14 +69,26 @@ class EventHub:
     subscribers: set[Subscriber] = field(default_factory=set)
     last_delivered: int = 0
     _wakeup: asyncio.Event = field(default_factory=asyncio.Event)
+    _ready: asyncio.Event = field(default_factory=asyncio.Event)
     _task: asyncio.Task[None] | None = None
     _loop: asyncio.AbstractEventLoop | None = None
 
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
-        async with self.sessions() as session:
-            self.last_delivered = await _last_published_id(session)
         self._task = asyncio.create_task(self._run(), name="llmref-event-hub")
+
+    async def _find_start(self) -> None:
+        """Where delivery starts; retried until the database answers (a process must be
+        able to start, and say it is not ready, before its database is migrated)."""
+        while True:
+            try:
+                async with self.sessions() as session:
+                    self.last_delivered = await _last_published_id(session)
+                self._ready.set()
+                return
+            except Exception as error:  # noqa: BLE001
+                log.warning("event hub waiting for the database: %s", error)
+                await asyncio.sleep(self.poll_seconds)
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -103,6 +115,7 @@ class EventHub:
         self.subscribers.discard(subscriber)
 
     async def _run(self) -> None:
+        await self._find_start()
         client = aioredis.Redis.from_url(self.redis_url) if self.redis_url else None
         stream_id = "$"
         try:

@@ -47,7 +47,7 @@ class Subscription:
                 now=datetime.now(UTC),
                 retention_days=context.settings.event_retention_days,
             )
-        subscriber, joined_after = context.hub.subscribe(models, providers)
+        subscriber, joined_after = await context.hub.subscribe(models, providers)
         try:
             last = after_id
             if after is not None:

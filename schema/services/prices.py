@@ -296,6 +296,8 @@ def resolve_prices(
                 offering, state_at(old, now), state_at(segments, now), now=now, run_id=run_id
             )
             if event is not None:
+                if not events:
+                    serialize_event_ids(session)
                 session.add(event)
                 events.append(event)
     session.flush()
