@@ -159,6 +159,7 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Star
         lifespan=lifespan,
     )
     app.state.engine = engine
+    app.state.hub = hub
     return app
 
 

@@ -90,6 +90,10 @@ class EventHub:
                 log.warning("event hub waiting for the database: %s", error)
                 await asyncio.sleep(self.poll_seconds)
 
+    async def ready(self) -> None:
+        """Returns once the hub knows where delivery starts."""
+        await self._ready.wait()
+
     async def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
@@ -100,11 +104,13 @@ class EventHub:
         if self._loop is not None:
             self._loop.call_soon_threadsafe(self._wakeup.set)
 
-    def subscribe(
+    async def subscribe(
         self, models: list[str] | None, providers: list[str] | None
     ) -> tuple[Subscriber, int]:
-        """A new subscriber and the last event id delivered before it joined (no await in
-        between, so every later event reaches its queue and every earlier one is replayable)."""
+        """A new subscriber and the last event id delivered before it joined, once the hub
+        knows where delivery starts (no await between joining and reading that id, so every
+        later event reaches its queue and every earlier one is replayable)."""
+        await self._ready.wait()
         subscriber = Subscriber(
             frozenset(models or ()), frozenset(providers or ()), asyncio.Queue(self.queue_size)
         )

@@ -63,6 +63,7 @@ async def _count_statements(settings: Settings) -> tuple[int, dict[str, Any]]:
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://llmref.test") as http:
+            await app.state.hub.ready()
             statements.clear()  # count the request's statements, not the start-up's
             body = (await http.post("/graphql", json={"query": QUERY})).json()
     return len(statements), body
