@@ -29,6 +29,7 @@ from api.graphql.schema import build_schema
 from api.queue import CeleryRunQueue
 from api.runner import EmbeddedRunner
 from api.ws import handler_class
+from schema.db.base import utcnow
 from schema.db.engine import (
     make_async_engine,
     make_async_sessionmaker,
@@ -38,7 +39,6 @@ from schema.db.engine import (
 from schema.events import publisher
 from schema.migrations import head_revision
 from schema.settings import Settings
-from schema.sync import utcnow
 
 
 class LlmrefGraphQL(GraphQL[Context, None]):

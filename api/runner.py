@@ -11,16 +11,16 @@ from collections.abc import Callable, Iterable
 from sqlalchemy.orm import Session, sessionmaker
 
 from schema.cache import LocalCache
+from schema.db.base import utcnow
 from schema.events import publisher
 from schema.feeds.fetch import TransientFetchError
-from schema.jobs import activate_prices, dispatch_due, give_up, http_fetcher, sweep
+from schema.jobs import activate_prices, dispatch_due, http_fetcher, retry_delay_or_give_up, sweep
 from schema.settings import Settings
-from schema.sync import run_feed, utcnow
+from schema.sync import run_feed
 from schema.tasks import (
     ACTIVATE_EVERY_SECONDS,
     BEAT_TICK_SECONDS,
     SWEEP_EVERY_SECONDS,
-    retry_delay,
 )
 
 log = logging.getLogger("llmref.runner")
@@ -101,13 +101,13 @@ class EmbeddedRunner:
             )
             self._attempts.pop(run_id, None)
         except TransientFetchError as error:
-            attempt = self._attempts.get(run_id, 0)
-            if attempt >= self.settings.fetch_retries:
-                self._attempts.pop(run_id, None)
-                give_up(self.sessions, run_id, error, attempts=attempt + 1, now=utcnow())
+            attempt = self._attempts.pop(run_id, 0)
+            delay = retry_delay_or_give_up(
+                self.sessions, self.settings, run_id, error, attempt=attempt
+            )
+            if delay is None:
                 return
             self._attempts[run_id] = attempt + 1
-            delay = retry_delay(attempt, base=self.settings.retry_backoff_seconds)
             # this runs in a worker thread: schedule the retry on the event loop
             self._event_loop.call_soon_threadsafe(
                 self._event_loop.call_later, delay, self._queue.put_nowait, run_id

@@ -38,10 +38,10 @@ from websockets.asyncio.client import ClientConnection, connect
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.ingest import scratch_postgres  # noqa: E402
+from schema.db.base import utcnow  # noqa: E402
 from schema.db.engine import make_engine, make_sessionmaker, session_scope  # noqa: E402
 from schema.events import publish_pending, redis_bump_and_xadd  # noqa: E402
 from schema.models import PriceChangeEvent  # noqa: E402
-from schema.sync import utcnow  # noqa: E402
 from tests.e2e.live import (  # noqa: E402
     SUBPROTOCOL,
     load_catalog,

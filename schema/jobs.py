@@ -8,13 +8,14 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from schema.db.base import utcnow
 from schema.db.engine import session_scope
 from schema.feeds.fetch import FetchLimits, FetchResult, fetch_feed
 from schema.scheduling import queue_due_runs, stale_runs
 from schema.services.prices import activate_due_prices, prune_events
 from schema.settings import Settings
 from schema.sync import SourceSpec, finish_run
-from schema.tasks import REQUEUE_QUEUED_AFTER_SECONDS
+from schema.tasks import REQUEUE_QUEUED_AFTER_SECONDS, retry_delay
 
 Publish = Callable[[Iterable[int]], None]
 
@@ -67,9 +68,23 @@ def activate_prices(sessions: sessionmaker[Session], *, publish: Publish, now: d
     return len(model_ids)
 
 
-def give_up(
-    sessions: sessionmaker[Session], run_id: int, error: Exception, *, attempts: int, now: datetime
-) -> None:
+def retry_delay_or_give_up(
+    sessions: sessionmaker[Session],
+    settings: Settings,
+    run_id: int,
+    error: Exception,
+    *,
+    attempt: int,
+) -> float | None:
+    """After a transient fetch error on attempt ``attempt`` (0 first): the delay before the
+    next try, or None once the retries are spent and the run has been ended FAILED."""
+    if attempt < settings.fetch_retries:
+        return retry_delay(attempt, base=settings.retry_backoff_seconds)
     finish_run(
-        sessions, run_id, "FAILED", now=now, error=f"gave up after {attempts} attempts: {error}"
+        sessions,
+        run_id,
+        "FAILED",
+        now=utcnow(),
+        error=f"gave up after {attempt + 1} attempts: {error}",
     )
+    return None

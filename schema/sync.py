@@ -15,12 +15,13 @@ import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from schema.db.base import utcnow
 from schema.db.engine import session_scope
 from schema.domain.prices import DEFAULT_IMPLAUSIBLE_FACTOR
 from schema.feeds.apply import ApplyReport, apply_snapshot
@@ -59,10 +60,6 @@ class RunOutcome:
 Fetch = Callable[[SourceSpec], FetchResult]
 AfterCommit = Callable[[set[int]], None]
 """Called with the ids of the models whose routes or prices changed, after the commit."""
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def run_feed(

@@ -6,11 +6,18 @@ from collections.abc import Iterable
 
 from celery import Task
 
+from schema.db.base import utcnow
 from schema.events import publisher
 from schema.feeds.fetch import TransientFetchError
-from schema.jobs import activate_prices, dispatch_due, give_up, http_fetcher, sweep
-from schema.sync import run_feed, utcnow
-from schema.tasks import ACTIVATE_DUE_PRICES, DISPATCH_DUE, RUN_FEED, SWEEP, retry_delay
+from schema.jobs import (
+    activate_prices,
+    dispatch_due,
+    http_fetcher,
+    retry_delay_or_give_up,
+    sweep,
+)
+from schema.sync import run_feed
+from schema.tasks import ACTIVATE_DUE_PRICES, DISPATCH_DUE, RUN_FEED, SWEEP
 from workers.celery_app import app
 from workers.db import sessions, settings
 
@@ -31,15 +38,12 @@ def run(self: Task, run_id: int) -> str:
             implausible_factor=config.implausible_price_factor,
         )
     except TransientFetchError as error:
-        attempt = self.request.retries
-        if attempt >= config.fetch_retries:
-            give_up(sessions(), run_id, error, attempts=attempt + 1, now=utcnow())
+        delay = retry_delay_or_give_up(
+            sessions(), config, run_id, error, attempt=self.request.retries
+        )
+        if delay is None:
             return "FAILED"
-        raise self.retry(
-            exc=error,
-            countdown=retry_delay(attempt, base=config.retry_backoff_seconds),
-            max_retries=config.fetch_retries,
-        ) from error
+        raise self.retry(exc=error, countdown=delay, max_retries=config.fetch_retries) from error
     return outcome.status
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from schema.db.base import utcnow
 from schema.db.engine import session_scope
 from schema.feeds.fetch import FetchResult
 from schema.feeds.sources import KNOWN_FEEDS, bundled_path, read_snapshot_file
@@ -28,7 +29,7 @@ def import_snapshot_file(
     after_commit: AfterCommit | None = None,
 ) -> RunOutcome:
     """One run of ``source_slug`` on a file (default: its bundled snapshot)."""
-    clock = now or _utcnow
+    clock = now or utcnow
     with session_scope(sessions) as session:
         run, created = queue_run(session, source_slug, now=clock())
         if not created:
@@ -63,9 +64,3 @@ def import_offline_catalog(
             import_snapshot_file(sessions, feed.slug, now=now, after_commit=after_commit)
         )
     return outcomes
-
-
-def _utcnow() -> datetime:
-    from datetime import UTC
-
-    return datetime.now(UTC)

@@ -14,9 +14,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api.app import create_app
 from schema.catalog.importer import CURATED_PATH, import_curated
+from schema.db.base import utcnow
 from schema.events import publisher
 from schema.settings import Settings
-from schema.sync import utcnow
 from tests.conftest import graphql
 from tests.redis_server import private_redis
 

@@ -9,9 +9,9 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from schema.catalog.importer import import_curated
+from schema.db.base import utcnow
 from schema.models import PriceChangeEvent
 from schema.services.prices import prune_events
-from schema.sync import utcnow
 from tests.conftest import graphql
 
 CHANGES = "query($after: ID) { priceChanges(after: $after) { id kind model { slug } provider { slug } current { outputPerMTok } } }"

@@ -137,11 +137,11 @@ def load_catalog(
 ) -> None:
     """Migrate, then import feed snapshots (None: the bundled one) in-process, publishing
     their events as `llmref import` does (bump, mark published, XADD when Redis is set)."""
+    from schema.db.base import utcnow
     from schema.db.engine import make_engine, make_sessionmaker
     from schema.events import publisher
     from schema.feeds.offline import import_snapshot_file
     from schema.migrations import upgrade
-    from schema.sync import utcnow
 
     upgrade(database_url)
     engine = make_engine(database_url)

@@ -376,12 +376,12 @@ def catalog_template(cwd: Path, *litellm_snapshots: Path) -> Iterator[tuple[str,
     (its bundled snapshot) and then the given LiteLLM snapshots, every event already
     published, every source next due an interval from now (so beat queues nothing by
     itself), and an ops key made by `llmref apikey create`. Yields (its name, the key)."""
+    from schema.db.base import utcnow
     from schema.db.engine import make_engine, make_sessionmaker, session_scope
     from schema.events import publish_pending
     from schema.feeds.offline import import_snapshot_file
     from schema.migrations import upgrade
     from schema.scheduling import postpone_all
-    from schema.sync import utcnow
 
     with postgres_database(prefix="llmref_e2e_template") as url:
         upgrade(url)
