@@ -102,4 +102,3 @@ def test_recorded_at_times_are_compared_by_shape() -> None:
     assert as_shown(shown) == as_shown({"occurredAt": "2027-01-01T00:00:00+00:00", "id": "1"})
     assert as_shown(shown) != as_shown({"occurredAt": "2027-01-01T00:00:00+02:00", "id": "1"})
     assert as_shown(shown) != as_shown({"occurredAt": "2027-01-01T00:00:00+00:00", "id": "2"})
-
