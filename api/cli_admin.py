@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from schema.auth import ROLES, ApiKeyError, create_api_key, revoke_api_key
+from schema.auth import OPS_ROLE, ROLES, ApiKeyError, create_api_key, revoke_api_key
 from schema.db.engine import make_engine, make_sessionmaker, session_scope
 from schema.migrations import upgrade
 from schema.models import ApiKey
@@ -78,7 +78,14 @@ def _now() -> datetime:
 @apikey_app.command("create")
 def apikey_create(
     name: Annotated[str, typer.Option(help="Who or what uses the key.")],
-    role: Annotated[str, typer.Option(help=f"The key's role ({', '.join(ROLES)}).")] = "ops",
+    role: Annotated[
+        str,
+        typer.Option(
+            help="The key's role: "
+            + "; ".join(f"{name} ({grants})" for name, grants in ROLES.items())
+            + "."
+        ),
+    ] = OPS_ROLE,
 ) -> None:
     """Create a key; it is printed once, alone on the last line of stdout, and never again."""
     try:

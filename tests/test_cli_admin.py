@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from schema.auth import OPS_ROLE, ROLES
 from schema.models import ApiKey, FeedSource
 from tests.conftest import PROJECT_ROOT
 
@@ -219,3 +220,41 @@ def test_enabling_an_unknown_feed_fails_with_status_2(
     assert result.returncode == 2
     assert "unknown feed source 'no-such-feed'" in result.stderr
     assert feed_sources(sessions) == before
+
+
+PUBLIC_QUERY = '{ model(slug: "glm-4v-9b") { slug } }'
+
+
+@pytest.mark.parametrize("role", sorted(ROLES))
+async def test_a_key_can_be_created_for_every_role_and_grants_exactly_that_role(
+    database_url: str, client: httpx.AsyncClient, role: str
+) -> None:
+    created = llmref(database_url, "apikey", "create", "--role", role, "--name", f"{role} key")
+    assert created.returncode == 0, created.stderr
+    key = created.stdout.splitlines()[-1]
+    [_, line] = llmref(database_url, "apikey", "list").stdout.splitlines()
+    assert columns(line)[1:3] == [f"{role} key", role]
+
+    ops_answer = await ask(client, key)
+    if role == OPS_ROLE:
+        assert "errors" not in ops_answer
+    else:
+        assert ops_answer["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    public = await client.post(
+        "/graphql", json={"query": PUBLIC_QUERY}, headers={"Authorization": f"Bearer {key}"}
+    )
+    assert "errors" not in public.json(), "a key of any role may do what anonymous callers do"
+
+
+def test_the_role_option_lists_every_role() -> None:
+    helped = subprocess.run(
+        [str(LLMREF), "apikey", "create", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "COLUMNS": "200"},
+        check=True,
+    )
+    for role in ROLES:
+        assert role in helped.stdout
+    assert ROLES.keys() >= {"ops", "client"}
