@@ -132,30 +132,37 @@ def _describe(source: str, outcome: RunOutcome) -> str:
     )
 
 
-def _load_offline_catalog(settings: Settings, sessions: sessionmaker[Session]) -> None:
-    """Curated catalog and every bundled feed, with a progress bar on the terminal."""
+def _load_offline_catalog(
+    settings: Settings, sessions: sessionmaker[Session], console: Console | None = None
+) -> None:
+    """Curated catalog and every bundled feed, with a progress bar on the terminal that
+    advances as each step is done."""
     steps = ["curated", *(feed.slug for feed in KNOWN_FEEDS)]
     with Progress(
         TextColumn("[progress.description]{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
-        console=Console(stderr=True),
+        console=console or Console(stderr=True),
         transient=False,
     ) as progress:
         task = progress.add_task("Loading the offline catalog", total=len(steps))
-        progress.update(task, description="Loading the offline catalog: curated")
-        publish = _publisher(settings, sessions)
-        import_curated(sessions, after_commit=publish)
-        progress.advance(task)
 
-        def advance(slug: str) -> None:
-            progress.update(task, description=f"Loading the offline catalog: {slug}")
+        def starting(step: str) -> None:
+            progress.update(task, description=f"Loading the offline catalog: {step}", refresh=True)
 
-        for outcome in import_offline_catalog(sessions, on_feed=advance, after_commit=publish):
+        def done(outcome: RunOutcome | None = None) -> None:
             progress.advance(task)
-            if outcome.status == "FAILED":
+            if outcome is not None and outcome.status == "FAILED":
                 progress.console.print(f"[red]{outcome.error}[/red]")
+            progress.refresh()
+
+        publish = _publisher(settings, sessions)
+        starting("curated")
+        import_curated(sessions, after_commit=publish)
+        done()
+        import_offline_catalog(sessions, on_feed=starting, on_imported=done, after_commit=publish)
+        progress.update(task, description="Loading the offline catalog: done", refresh=True)
     with session_scope(sessions) as session:
         postpone_all(session, now=utcnow())
         models = catalog_size(session)
