@@ -118,7 +118,7 @@ class OpsQuery:
 @strawberry.type
 class Mutation:
     @strawberry.mutation(
-        description="(ops) Queue a re-sync of one feed now; while one is queued or running, that run is returned."
+        description="(ops) Queue a re-sync of one feed now; while one is queued or running, that run is returned (a running run whose process is gone, its lease passed, is ended FAILED and a new run queued)."
     )
     async def resync_feed(self, info: Info[Context, None], source: str) -> ResyncPayloadType:
         await require_ops(info)

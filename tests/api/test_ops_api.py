@@ -393,6 +393,35 @@ async def test_resync_returns_the_running_run_while_its_worker_is_alive(
     assert enqueued == []
 
 
+async def test_resync_replaces_a_running_run_whose_process_is_gone(
+    client: httpx.AsyncClient,
+    sessions: sessionmaker[Session],
+    keys: Keys,
+    enqueued: list[tuple[int, str]],
+) -> None:
+    with sessions.begin() as session:
+        source_id = session.scalar(select(FeedSource.id).where(FeedSource.slug == "openrouter"))
+        stale = FeedRun(
+            source_id=source_id,
+            status="RUNNING",
+            queued_at=AT,
+            started_at=AT,
+            lease_expires_at=datetime.now(UTC) - timedelta(seconds=1),  # nobody renews it
+        )
+        session.add(stale)
+        session.flush()
+        stale_id = stale.id
+    body = await ask(client, RESYNC, key=keys.ops, variables={"source": "openrouter"})
+    run = body["data"]["resyncFeed"]["run"]
+    assert run["id"] != str(stale_id)
+    assert run["status"] == "QUEUED"
+    assert enqueued == [(int(run["id"]), "QUEUED")]
+    with sessions() as session:
+        old = session.get_one(FeedRun, stale_id)
+        assert old.status == "FAILED"
+        assert old.error is not None and "interrupted" in old.error
+
+
 async def test_resync_of_an_unknown_source_is_not_found_and_queues_nothing(
     client: httpx.AsyncClient,
     sessions: sessionmaker[Session],
