@@ -20,6 +20,7 @@ from schema.catalog.importer import CURATED_PATH, catalog_is_empty, catalog_size
 from schema.catalog.spec import CuratedFileError
 from schema.db.base import utcnow
 from schema.db.engine import make_engine, make_sessionmaker, session_scope
+from schema.db.setup_lock import database_setup_lock
 from schema.events import publisher
 from schema.feeds.offline import RunAlreadyOpen, import_offline_catalog, import_snapshot_file
 from schema.feeds.sources import KNOWN_FEEDS
@@ -47,7 +48,9 @@ def _safe_url(url: str) -> str:
 @app.command()
 def migrate() -> None:
     """Bring the database named by LLMREF_DATABASE_URL to the latest schema."""
-    _migrate(Settings())
+    settings = Settings()
+    with database_setup_lock(settings.database_url):
+        _migrate(settings)
     typer.echo("Database is at the latest migration.", err=True)
 
 
@@ -178,16 +181,17 @@ def serve(
     from api.app import create_app
 
     settings = Settings()
-    _migrate(settings)
-    engine = make_engine(settings.database_url)
-    sessions = make_sessionmaker(engine)
-    try:
-        with sessions() as session:
-            empty = catalog_is_empty(session)
-        if empty and settings.load_catalog_on_start:
-            _load_offline_catalog(settings, sessions)
-    finally:
-        engine.dispose()
+    with database_setup_lock(settings.database_url):  # replicas set an empty database up once
+        _migrate(settings)
+        engine = make_engine(settings.database_url)
+        sessions = make_sessionmaker(engine)
+        try:
+            with sessions() as session:
+                empty = catalog_is_empty(session)
+            if empty and settings.load_catalog_on_start:
+                _load_offline_catalog(settings, sessions)
+        finally:
+            engine.dispose()
     typer.echo(f"GraphQL at http://{host}:{port}/graphql", err=True)
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
 

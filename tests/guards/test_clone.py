@@ -9,7 +9,13 @@ import pytest
 
 from tests.conftest import PROJECT_ROOT
 
-SQLITE_FILES = ["llmref.db", "llmref.db-wal", "llmref.db-shm", "llmref.db-journal"]
+SQLITE_FILES = [
+    "llmref.db",
+    "llmref.db-wal",
+    "llmref.db-shm",
+    "llmref.db-journal",
+    "llmref.db.setup-lock",
+]
 
 
 @pytest.mark.parametrize("name", SQLITE_FILES)
