@@ -369,12 +369,8 @@ async def test_a_failed_enqueue_still_answers_the_committed_run(
         assert session.get_one(FeedRun, int(run["id"])).status == run["status"] == "QUEUED"
 
 
-async def test_resync_returns_the_running_run_while_its_worker_is_alive(
-    client: httpx.AsyncClient,
-    sessions: sessionmaker[Session],
-    keys: Keys,
-    enqueued: list[tuple[int, str]],
-) -> None:
+def _running_run(sessions: sessionmaker[Session], *, lease_left: timedelta) -> int:
+    """A RUNNING openrouter run whose lease ends ``lease_left`` from now."""
     with sessions.begin() as session:
         source_id = session.scalar(select(FeedSource.id).where(FeedSource.slug == "openrouter"))
         running = FeedRun(
@@ -382,11 +378,20 @@ async def test_resync_returns_the_running_run_while_its_worker_is_alive(
             status="RUNNING",
             queued_at=AT,
             started_at=AT,
-            lease_expires_at=datetime.now(UTC) + timedelta(minutes=1),  # its worker is alive
+            lease_expires_at=datetime.now(UTC) + lease_left,
         )
         session.add(running)
         session.flush()
-        running_id = running.id
+        return running.id
+
+
+async def test_resync_returns_the_running_run_while_its_worker_is_alive(
+    client: httpx.AsyncClient,
+    sessions: sessionmaker[Session],
+    keys: Keys,
+    enqueued: list[tuple[int, str]],
+) -> None:
+    running_id = _running_run(sessions, lease_left=timedelta(minutes=1))  # worker alive
     body = await ask(client, RESYNC, key=keys.ops, variables={"source": "openrouter"})
     assert body["data"]["resyncFeed"]["run"]["id"] == str(running_id)
     assert body["data"]["resyncFeed"]["run"]["status"] == "RUNNING"
@@ -399,18 +404,7 @@ async def test_resync_replaces_a_running_run_whose_process_is_gone(
     keys: Keys,
     enqueued: list[tuple[int, str]],
 ) -> None:
-    with sessions.begin() as session:
-        source_id = session.scalar(select(FeedSource.id).where(FeedSource.slug == "openrouter"))
-        stale = FeedRun(
-            source_id=source_id,
-            status="RUNNING",
-            queued_at=AT,
-            started_at=AT,
-            lease_expires_at=datetime.now(UTC) - timedelta(seconds=1),  # nobody renews it
-        )
-        session.add(stale)
-        session.flush()
-        stale_id = stale.id
+    stale_id = _running_run(sessions, lease_left=timedelta(seconds=-1))  # nobody renews it
     body = await ask(client, RESYNC, key=keys.ops, variables={"source": "openrouter"})
     run = body["data"]["resyncFeed"]["run"]
     assert run["id"] != str(stale_id)
