@@ -20,9 +20,9 @@ from schema.auth import OPS_ROLE, ROLES, ApiKeyError, create_api_key, revoke_api
 from schema.db.base import utcnow
 from schema.db.engine import make_engine, make_sessionmaker, session_scope
 from schema.events import publisher
+from schema.ingest.scheduling import UnknownFeedSource
 from schema.migrations import upgrade
 from schema.models import ApiKey
-from schema.scheduling import UnknownFeedSource
 from schema.services.feed_sources import (
     DEFAULT_INTERVAL_SECONDS,
     KIND_RANK,

@@ -11,11 +11,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from schema.db.base import utcnow
 from schema.db.engine import session_scope
 from schema.feeds.fetch import FetchLimits, FetchResult, fetch_feed
-from schema.run_leases import lease_end, renew_lease
-from schema.scheduling import queue_due_runs, stale_runs
+from schema.ingest.run_leases import lease_end, renew_lease
+from schema.ingest.scheduling import queue_due_runs, stale_runs
+from schema.ingest.sync import SourceSpec, finish_run
 from schema.services.prices import activate_due_prices, prune_events
 from schema.settings import Settings
-from schema.sync import SourceSpec, finish_run
 from schema.tasks import REQUEUE_QUEUED_AFTER_SECONDS, retry_delay
 
 Publish = Callable[[Iterable[int]], None]
@@ -48,7 +48,7 @@ def sweep(
     """Publish events a crash or an outage left unpublished (bumping first), forget
     published events older than the retention, and return the runs to hand out: QUEUED
     ones whose message was lost, and new runs replacing RUNNING ones whose process is gone
-    (schema.scheduling.stale_runs)."""
+    (schema.ingest.scheduling.stale_runs)."""
     publish(())
     with session_scope(sessions) as session:
         prune_events(session, before=now - timedelta(days=settings.event_retention_days))

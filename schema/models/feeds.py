@@ -55,7 +55,7 @@ class FeedRun(Base):
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     """While RUNNING, the process running it renews this; once it has passed, that process
-    is gone and the run is reclaimed (schema/run_leases.py)."""
+    is gone and the run is reclaimed (schema/ingest/run_leases.py)."""
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     seen: Mapped[int] = mapped_column(Integer, default=0)
     added: Mapped[int] = mapped_column(Integer, default=0)

@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 
 from schema.domain.slugs import is_slug
 from schema.feeds.adapters import ADAPTERS
+from schema.ingest.scheduling import UnknownFeedSource
 from schema.models import FeedRun, FeedSource, ObservedPrice, OfferingListing, PriceChangeEvent
-from schema.scheduling import UnknownFeedSource
 from schema.services.prices import refresh_offerings, resolve_prices
 
 MIN_INTERVAL_SECONDS = 60

@@ -13,15 +13,15 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from schema.db.base import utcnow
 from schema.db.engine import session_scope
+from schema.ingest.scheduling import queue_run, stale_runs
 from schema.models import FeedRun, FeedSource
-from schema.scheduling import queue_run, stale_runs
 from tests.conftest import PROJECT_ROOT
 
 LEASE_SECONDS = 1.0
 HUNG_RUN = """
 import sys, time
 from schema.db.engine import make_engine, make_sessionmaker
-from schema.sync import run_feed
+from schema.ingest.sync import run_feed
 
 def hang(source):
     print("fetching", flush=True)

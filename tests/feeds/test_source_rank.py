@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from schema.db.engine import session_scope
-from schema.feeds.offline import import_snapshot_file
+from schema.ingest.offline import import_snapshot_file
 from schema.models import LlmModel, ObservedPrice, Offering, Price, PriceChangeEvent, Provider
 from schema.services.feed_sources import KIND_RANK, add_feed_source, update_feed_source
 from tests.conftest import PROJECT_ROOT

@@ -13,9 +13,9 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from schema.ingest.run_leases import end_abandoned, lease_lost
 from schema.models import FeedRun, FeedSource
 from schema.models.feeds import OPEN_RUN_STATUSES
-from schema.run_leases import end_abandoned, lease_lost
 
 
 class UnknownFeedSource(LookupError):

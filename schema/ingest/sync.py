@@ -24,12 +24,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from schema.db.base import utcnow
 from schema.db.engine import session_scope
 from schema.domain.prices import DEFAULT_IMPLAUSIBLE_FACTOR
-from schema.feeds.apply import ApplyReport, apply_snapshot
 from schema.feeds.fetch import FetchError, FetchResult, TransientFetchError
 from schema.feeds.parse import parse_snapshot
 from schema.feeds.records import SnapshotError
+from schema.ingest.apply import ApplyReport, apply_snapshot
+from schema.ingest.run_leases import lease_end, lease_kept
 from schema.models import FeedRun, FeedSource
-from schema.run_leases import lease_end, lease_kept
 from schema.tasks import DEFAULT_RUN_LEASE_SECONDS
 
 log = logging.getLogger("llmref.sync")
@@ -76,7 +76,7 @@ def run_feed(
 ) -> RunOutcome:
     """Run one queued feed run. ``after_commit`` runs once the apply committed (publish the
     events, bump cache generations); its failure is logged and left to the sweep. While
-    it works, this process keeps renewing the run's lease (schema/run_leases.py)."""
+    it works, this process keeps renewing the run's lease (schema/ingest/run_leases.py)."""
     claimed = _claim(sessions, run_id, now(), lease_seconds)
     if isinstance(claimed, RunOutcome):
         return claimed
