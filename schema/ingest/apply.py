@@ -21,6 +21,7 @@ from schema.domain.names import alias_key
 from schema.domain.prices import CURATED, DEFAULT_IMPLAUSIBLE_FACTOR
 from schema.feeds.records import FeedRecord, ParsedSnapshot
 from schema.ingest.identity import Creator, Identity, Route, load_identity
+from schema.ingest.merge import merge_model
 from schema.ingest.resolve import MODEL_AUTHORITIES, UNMATCHED, NameNote, resolve
 from schema.ingest.snapshots import store_records, stored_records
 from schema.models import (
@@ -112,27 +113,50 @@ class _Catalog:
         self.models = self._sync_models(rows, set(curated))
 
     def _sync_models(self, rows: list[LlmModel], curated: set[str]) -> dict[str, LlmModel]:
-        """One row per resolved model: the row with its slug, else an existing model in
-        its group (renamed to the slug), else a new row. Name and creator follow the
-        evidence, except for curated models (the curated file says)."""
+        """One row per resolved model. A model keeps the row with its slug; else it takes
+        over a row that held its names before (renamed: new evidence changed which name
+        is the model's slug); rows that held its names besides are merged into it (new
+        evidence tied them). Name and creator follow the evidence, except for curated
+        models (the curated file says)."""
         by_slug = {row.slug: row for row in rows}
-        models: dict[str, LlmModel] = {}
-        for slug, spec in self.resolution.models.items():
-            row = by_slug.get(slug)
-            if row is None:
-                row = next((by_slug[s] for s in spec.existing if s in by_slug), None)
-                if row is not None and row not in models.values():
+        by_id = {row.id: row for row in rows}
+        held_by = {
+            (source, key): model_id
+            for key, source, model_id in self.session.execute(
+                select(ModelAlias.key, ModelAlias.source, ModelAlias.model_id).where(
+                    ModelAlias.source != CURATED
+                )
+            )
+        }
+        specs = self.resolution.models
+        models = {slug: by_slug[slug] for slug in specs if slug in by_slug}
+        claimed = {row.id for row in models.values()}
+        for slug, spec in specs.items():
+            earlier = {by_slug[s] for s in spec.existing if s in by_slug}
+            earlier |= {
+                by_id[model_id]
+                for item in spec.listings
+                if (model_id := held_by.get((item.feed, alias_key(item.record.provider_model_id))))
+                in by_id
+            }
+            for row in sorted(earlier, key=lambda row: row.slug):
+                if row.id in claimed or row.slug in curated:
+                    continue
+                claimed.add(row.id)
+                if slug not in models:
                     del by_slug[row.slug]
                     row.slug = slug
-                    by_slug[slug] = row
+                    by_slug[slug] = models[slug] = row
+                    self.session.flush()
                 else:
-                    row = LlmModel(slug=slug, name=spec.name)
-                    self.session.add(row)
-                    by_slug[slug] = row
-            if row.slug not in curated:
+                    merge_model(self.session, into=models[slug], other=row)
+            if slug not in models:
+                models[slug] = by_slug[slug] = LlmModel(slug=slug, name=spec.name)
+                self.session.add(models[slug])
+            row = models[slug]
+            if slug not in curated:
                 row.name = spec.name
                 row.creator = self.organization(spec.creator) if spec.creator else None
-            models[slug] = row
         self.session.flush()
         return models
 

@@ -23,7 +23,8 @@ Normaliser = Callable[[str], str]
 _FIREWORKS_POINT = re.compile(r"(?<=\d)p(?=\d)")
 _BEDROCK_VERSION = re.compile(r"-v\d+(:\d+)?$|-\d+:\d+$")
 _BEDROCK_CREATOR = re.compile(r"^([a-z][a-z0-9-]*)\.(.+)$")
-_VERTEX_VERSION = re.compile(r"@.*$")
+_PINNED_DATE = re.compile(r"@(\d{8}|\d{4})(?:-\d+)?$")
+_PINNED_OTHER = re.compile(r"@.*$")
 _OPENROUTER_VARIANT = re.compile(r":[a-z][a-z-]*$")
 _QWEN_DASH = re.compile(r"^qwen-(?=\d)")
 _LLAMA = re.compile(r"^(?:meta-)?llama-?(?=\d)")
@@ -55,7 +56,7 @@ def bedrock_id(name: str) -> str:
     When what follows the creator is only a version (deepseek.v3.2), the creator is the
     model family: deepseek-v3.2. The Llama family's dashed versions are kept for
     :func:`dashed_version`."""
-    name = _BEDROCK_VERSION.sub("", name)
+    name = _BEDROCK_VERSION.sub("", pinned_version(name))
     match = _BEDROCK_CREATOR.match(name)
     if match is None:
         return name
@@ -63,10 +64,18 @@ def bedrock_id(name: str) -> str:
     return f"{creator}-{rest}" if re.match(r"^v\d", rest) else rest
 
 
+def pinned_version(name: str) -> str:
+    """Vertex (and Bedrock's copies of its ids) pin a version after ``@``: a date is the
+    dated snapshot (claude-sonnet-4-5@20250929 is claude-sonnet-4-5-20250929,
+    mistral-large@2411-001 is mistral-large-2411); anything else (@default, @latest,
+    @001) is the model itself."""
+    return _PINNED_OTHER.sub("", _PINNED_DATE.sub(r"-\1", name))
+
+
 def vertex_id(name: str) -> str:
-    """Vertex pins a version after ``@`` and marks partner models served as a managed API
-    with ``-maas``: claude-sonnet-4-5@20250929, llama-4-maverick-17b-128e-instruct-maas."""
-    return re.sub(r"-maas$", "", _VERTEX_VERSION.sub("", name))
+    """Vertex marks partner models served as a managed API with ``-maas``
+    (llama-4-maverick-17b-128e-instruct-maas) and pins versions after ``@``."""
+    return re.sub(r"-maas$", "", pinned_version(name))
 
 
 def openrouter_variant(name: str) -> str:
@@ -85,6 +94,17 @@ def together_turbo(name: str) -> str:
     """Together serves Meta's instruct models as ``-Instruct-Turbo`` (its quantised
     serving of the same weights): meta-llama/Llama-3.3-70B-Instruct-Turbo."""
     return re.sub(r"^(llama-.*-instruct)-turbo$", r"\1", name)
+
+
+def cerebras_llama(name: str) -> str:
+    """Cerebras names Meta's instruct models without ``-instruct``: llama-3.3-70b."""
+    return re.sub(r"^(llama-?[\d.]+-\d+b)$", r"\1-instruct", name)
+
+
+def amazon_nova(name: str) -> str:
+    """Amazon's Nova is written nova-pro (Bedrock), nova-pro-v1 (OpenRouter) and
+    amazon-nova-pro (LiteLLM): nova-pro."""
+    return re.sub(r"^(?:amazon-)?(nova-[a-z0-9.-]+?)(?:-v\d+)?$", r"\1", name)
 
 
 def cerebras_qwen(name: str) -> str:
@@ -137,12 +157,14 @@ BY_PROVIDER: dict[str, tuple[Normaliser, ...]] = {
     "google-vertex": (vertex_id,),
     "openrouter": (openrouter_variant,),
     "groq": (groq_suffix,),
+    "cerebras": (cerebras_llama,),
     "together": (together_turbo,),
 }
 """Normalisers of one provider's notation (canonical provider slug)."""
 EVERYWHERE: tuple[Normaliser, ...] = (
     openrouter_variant,
     cerebras_qwen,
+    amazon_nova,
     llama_version,
     claude_order,
     dashed_version,

@@ -42,13 +42,19 @@ MODEL_AUTHORITIES = ("models.dev", "openrouter")
 LAB_LISTING_FEEDS = ("litellm", "genai-prices")
 """Feeds whose listing of a model on its creator's own API creates it (a lab's price list
 names its new models before the model catalogues do); hosts and routers never create."""
-PRICE_TOLERANCE = Decimal("0.02")
-"""Merge guard: prices that differ by more than 2% (input or output) disagree."""
+PRICE_TOLERANCE = Decimal("0.10")
+"""Merge guard: prices that differ by more than 10% (input or output) disagree (feeds
+copy a lab's price with some lag and rounding; a moving alias and an older snapshot, or a
+faster tier, differ by far more)."""
 CONTEXT_TOLERANCE = Decimal("0.10")
 """Merge guard: context windows that differ by more than 10% disagree."""
 ROUTERS = frozenset({"openrouter", "vercel", "github-copilot"})
 """Providers whose ``org/name`` ids are their own catalogue, not Hugging Face repositories."""
-_DATED = re.compile(r"^(?P<undated>.+)-(?P<date>\d{8}|\d{4}-\d{2}-\d{2})$")
+_DATED = re.compile(r"^(?P<undated>.+)-(?P<date>\d{8}|\d{4}-\d{2}-\d{2}|\d{3,4})$")
+"""A dated or numbered snapshot: -20250929, -2024-07-18, -0709 (MMDD or YYMM), -001."""
+_FULL_DATE = re.compile(r"-(\d{8}|\d{4}-\d{2}-\d{2})$")
+"""A snapshot's full date: the only kind a host's listing ties (an open model's -0324 is
+a release of its own, DeepSeek-V3-0324, not a snapshot of DeepSeek-V3)."""
 
 UNMATCHED = "UNMATCHED"
 HELD_APART = "HELD_APART"
@@ -131,12 +137,14 @@ Place = tuple[str, str, str]
 
 class _Groups:
     """Union-find over name nodes; each group knows the listings in it by place, so that
-    a guarded join can be refused when it would put two disagreeing listings of one
-    provider into one model."""
+    a guarded join can be refused when it would put into one model two names that a lab
+    lists side by side on its own API at disagreeing prices or context windows."""
 
     def __init__(self) -> None:
         self.parent: dict[str, str] = {}
         self.members: dict[str, dict[Place, list[Listing]]] = {}
+        self.dated: dict[str, dict[str, set[str]]] = {}
+        """Per group: undated name -> the dated snapshots of it in the group."""
 
     def find(self, node: str) -> str:
         self.parent.setdefault(node, node)
@@ -149,16 +157,28 @@ class _Groups:
 
     def add(self, listing: Listing) -> None:
         place = (listing.feed, listing.route.provider.slug, listing.route.region)
-        self.members.setdefault(self.find(listing.own), {}).setdefault(place, []).append(listing)
+        root = self.find(listing.own)
+        self.members.setdefault(root, {}).setdefault(place, []).append(listing)
+        match = _DATED.match(listing.key)
+        if match:
+            self.dated.setdefault(root, {}).setdefault(match["undated"], set()).add(listing.key)
 
     def conflict(self, first: str, second: str) -> str | None:
         """Why the groups of two nodes cannot be one model, or None."""
+        dated_a, dated_b = (
+            self.dated.get(self.find(first), {}),
+            self.dated.get(self.find(second), {}),
+        )
+        for undated in dated_a.keys() & dated_b.keys():
+            snapshots = sorted(dated_a[undated] | dated_b[undated])
+            if len(snapshots) > 1:
+                return f"two dated snapshots of {undated}: {' and '.join(snapshots)}"
         a, b = self.members.get(self.find(first), {}), self.members.get(self.find(second), {})
         for place in a.keys() & b.keys():
             for one in a[place]:
                 for other in b[place]:
-                    if one.local != other.local:
-                        why = _prices_disagree(one.record, other.record)
+                    if one.first_party and other.first_party and one.local != other.local:
+                        why = _prices_disagree(one.record, other.record, contexts=True)
                         if why is not None:
                             return (
                                 f"{place[0]} lists {one.record.provider_model_id!r} and "
@@ -175,6 +195,9 @@ class _Groups:
         merged = self.members.setdefault(root, {})
         for place, items in self.members.pop(child, {}).items():
             merged.setdefault(place, []).extend(items)
+        dated = self.dated.setdefault(root, {})
+        for undated, snapshots in self.dated.pop(child, {}).items():
+            dated.setdefault(undated, set()).update(snapshots)
 
 
 def listing_of(identity: Identity, feed: str, record: FeedRecord) -> Listing | None:
@@ -226,8 +249,9 @@ def _hf_nodes(
         yield f"hf:{parts[-2]}/{parts[-1]}"
 
 
-def _prices_disagree(first: FeedRecord, second: FeedRecord) -> str | None:
-    """Why two listings of one provider cannot be one model, or None."""
+def _prices_disagree(first: FeedRecord, second: FeedRecord, *, contexts: bool = True) -> str | None:
+    """Why two listings of one provider cannot be one model, or None. Context windows
+    are compared only within one feed (feeds count them differently: input or total)."""
     a, b = first.price, second.price
     if a is not None and b is not None:
         for part in ("input_per_mtok", "output_per_mtok"):
@@ -235,7 +259,7 @@ def _prices_disagree(first: FeedRecord, second: FeedRecord) -> str | None:
             if x is not None and y is not None and _apart(x, y, PRICE_TOLERANCE):
                 return f"{part.split('_')[0]} price {x} vs {y} per 1M tokens"
     x_ctx, y_ctx = first.context_window, second.context_window
-    if x_ctx and y_ctx and _apart(Decimal(x_ctx), Decimal(y_ctx), CONTEXT_TOLERANCE):
+    if contexts and x_ctx and y_ctx and _apart(Decimal(x_ctx), Decimal(y_ctx), CONTEXT_TOLERANCE):
         return f"context window {x_ctx} vs {y_ctx}"
     return None
 
@@ -278,8 +302,7 @@ def resolve(
             groups.union(f"k:{normalise(target)}", f"k:{normalise(name)}")
     for listing in listings:
         groups.add(listing)
-    _provider_dated_ties(listings, groups)
-    for listing, node in _guarded_edges(listings):
+    for listing, node in [*_provider_dated_ties(listings), *_guarded_edges(listings)]:
         reason = identity.distinct_reason(listing, node) or groups.conflict(listing.own, node)
         if reason is None:
             groups.union(listing.own, node)
@@ -290,35 +313,49 @@ def resolve(
 
 def _guarded_edges(listings: list[Listing]) -> list[tuple[Listing, str]]:
     """The joins the merge guard checks, in the order they are tried: the feeds' ties,
-    then the normalised names (a name already spelled that way first)."""
+    then the usual spelling of the names they tie, then the records' own names in their
+    usual spelling (a name already spelled that way first)."""
     ties = [(item, node) for item in listings for node in item.ties]
-    names = [(item, f"k:{item.key}") for item in listings]
-    names += [
+    tied_names = [
         (item, f"k:{normalise(node.rsplit('/', 1)[-1])}") for item in listings for node in item.ties
     ]
+    names = [(item, f"k:{item.key}") for item in listings]
     names.sort(key=lambda edge: (edge[0].local != edge[1][2:], edge[0].sort_key))
-    return ties + names
+    return ties + tied_names + names
 
 
-def _provider_dated_ties(listings: list[Listing], groups: _Groups) -> None:
-    """At a lab's own API, an undated name and the one dated snapshot listed beside it at
-    the same price are one model (claude-haiku-4-5 and claude-haiku-4-5-20251001); with
-    two dated snapshots at that price the undated name is a moving alias of neither."""
-    by_place: dict[Place, dict[str, Listing]] = defaultdict(dict)
+def _provider_dated_ties(listings: list[Listing]) -> list[tuple[Listing, str]]:
+    """At one provider, an undated name and the one dated snapshot listed beside it at
+    the same price (at a host: one with a full date) are one model (claude-haiku-4-5 and
+    claude-haiku-4-5-20251001, in one feed or two: every feed's price for both must
+    agree); with two dated snapshots at that price the undated name is a moving alias of
+    neither, and one priced differently is another model."""
+    by_place: dict[tuple[str, str], dict[str, list[Listing]]] = defaultdict(
+        lambda: defaultdict(list)
+    )
     for item in listings:
-        if item.first_party:
-            place = (item.feed, item.route.provider.slug, item.route.region)
-            by_place[place].setdefault(item.key, item)
+        by_place[(item.route.provider.slug, item.route.region)][item.key].append(item)
+    ties: list[tuple[Listing, str]] = []
     for names in by_place.values():
         dated_by_undated: dict[str, list[Listing]] = defaultdict(list)
-        for key, item in names.items():
+        for key, items in names.items():
             match = _DATED.match(key)
-            undated = names.get(match["undated"]) if match else None
-            if undated is not None and _prices_disagree(undated.record, item.record) is None:
-                dated_by_undated[undated.own].append(item)
-        for undated_own, dated in dated_by_undated.items():
-            if len(dated) == 1:
-                groups.union(undated_own, dated[0].own)
+            undated = names.get(match["undated"], []) if match else []
+            if not (items[0].first_party or _FULL_DATE.search(key)):
+                continue
+            if undated and not any(
+                _prices_disagree(one.record, other.record, contexts=one.feed == other.feed)
+                for one in undated
+                for other in items
+            ):
+                dated_by_undated[undated[0].own].append(items[0])
+        ties += [
+            (dated[0], undated_own)
+            for undated_own, dated in dated_by_undated.items()
+            if len(dated) == 1
+        ]
+    ties.sort(key=lambda tie: tie[0].sort_key)
+    return ties
 
 
 def _hold(notes: list[NameNote], item: Listing, node: str, reason: str) -> None:
