@@ -85,7 +85,7 @@ class UnmatchedName(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(300))
     source: Mapped[str] = mapped_column(String(100))
-    provider_slug: Mapped[str] = mapped_column(String(100), default="")
+    provider_slug: Mapped[str | None] = mapped_column(String(100))
     kind: Mapped[str] = mapped_column(String(20), default="UNMATCHED")
     reason: Mapped[str | None] = mapped_column(Text)
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
