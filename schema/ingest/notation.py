@@ -22,7 +22,7 @@ Normaliser = Callable[[str], str]
 
 _FIREWORKS_POINT = re.compile(r"(?<=\d)p(?=\d)")
 _BEDROCK_VERSION = re.compile(r"-v\d+(:\d+)?$|-\d+:\d+$")
-_BEDROCK_CREATOR = re.compile(r"^([a-z][a-z0-9-]*)\.(.+)$")
+_BEDROCK_CREATOR = re.compile(r"^([a-z][a-z0-9-]*)\.([a-z].*)$")
 _PINNED_DATE = re.compile(r"@(\d{8}|\d{4})(?:-\d+)?$")
 _PINNED_OTHER = re.compile(r"@.*$")
 _OPENROUTER_VARIANT = re.compile(r":[a-z][a-z-]*$")
