@@ -31,29 +31,24 @@ from apply_helpers import (
     table_contents,
     value_of,
 )
+from feed_helpers import build_offline_catalog
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from schema.catalog.importer import import_curated
-from schema.db.engine import make_engine, make_sessionmaker
 from schema.domain.names import alias_key
 from schema.feeds.parse import parse_snapshot
 from schema.feeds.sources import BUNDLED_DIR, read_snapshot_file
 from schema.ingest.apply import apply_snapshot
 from schema.ingest.identity import load_identity
-from schema.ingest.offline import import_offline_catalog, import_snapshot_file
-from schema.migrations import upgrade
+from schema.ingest.offline import import_snapshot_file
 from schema.models import LlmModel, ModelAlias
 from tests.conftest import (
     POSTGRES_ADMIN_URL,
     _create_postgres_database,
     _drop_postgres_database,
-    _empty_all_tables,
     graphql,
 )
 
-OFFLINE_AT = datetime(2026, 6, 30, 12, tzinfo=UTC)
-"""The offline catalog's import clock: before the first snapshot of the LiteLLM pair."""
 JULY_1 = datetime(2026, 7, 1, 12, tzinfo=UTC)
 JULY_3 = datetime(2026, 7, 3, 12, tzinfo=UTC)
 HISTORY = BUNDLED_DIR / "litellm" / "history"
@@ -103,14 +98,7 @@ def offline_catalog(
         pg_name, url = _create_postgres_database()
     catalog = OfflineCatalog(request.param, url, workdir)
     try:
-        upgrade(url)
-        engine = make_engine(url)
-        _empty_all_tables(engine)
-        sessions = make_sessionmaker(engine)
-        import_curated(sessions, now=OFFLINE_AT)
-        outcomes = import_offline_catalog(sessions, now=lambda: OFFLINE_AT)
-        engine.dispose()
-        assert [outcome.status for outcome in outcomes] == ["SUCCEEDED"] * 5
+        build_offline_catalog(url)
         yield catalog
     finally:
         for name in [*catalog.copies, *([pg_name] if pg_name else [])]:
