@@ -84,7 +84,7 @@ def table(url: str) -> None:
             f"{feed.slug:<14}{len(listings):>11}{matched:>9}{created[feed.slug]:>9}"
             f"{notes[UNMATCHED][feed.slug]:>11}{notes[HELD_APART][feed.slug]:>12}"
         )
-    print(f"curated models: {created['curated']}")
+    print(f"models only the curated file names: {created['curated']}")
     print(
         f"models: before {MODELS_BEFORE}, after {models}; with a creator {with_creator} ({100 * with_creator / models:.1f}%)"
     )

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal as D
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -310,3 +311,38 @@ async def test_resolve_model_names_of_the_offline_catalog(
     routes = [{offering["id"] for offering in model["offerings"]} for model in by_slug.values()]
     assert all(routes)
     assert sum(map(len, routes)) == len(set().union(*routes))
+
+
+CREATORS_PAGE = """query($after: String) {
+  models(first: 200, after: $after) {
+    pageInfo { hasNextPage endCursor }
+    edges { node { slug name creator { slug name } } }
+  }
+}"""
+
+
+async def test_models_have_creators_from_evidence_and_names_without_provider_paths(
+    client: httpx.AsyncClient,
+) -> None:
+    models: list[dict[str, Any]] = []
+    after = None
+    while True:
+        body: dict[str, Any] = await graphql(client, CREATORS_PAGE, {"after": after})
+        assert "errors" not in body, body
+        page = body["data"]["models"]
+        models += [edge["node"] for edge in page["edges"]]
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    credited = [model for model in models if model["creator"] is not None]
+    assert len(credited) >= 0.97 * len(models)
+    creators = {model["creator"]["slug"] for model in credited}
+    assert not creators & {"accounts", "pro", "siliconflow", "models", "fireworks"}
+    assert [model["name"] for model in models if "/" in model["name"]] == []
+    by_slug = {model["slug"]: model["creator"]["slug"] for model in credited}
+    assert {by_slug[slug] for slug in ("claude-opus-5", "claude-sonnet-4-5")} == {"anthropic"}
+    assert by_slug["kimi-k2.6"] == "moonshotai"
+    assert {
+        slug
+        for slug in ("gpt-5.6", "gpt-5.6-sol", "gemini-3.6-flash", "grok-4.5", "kimi-k3", "glm-5.3")
+    } <= by_slug.keys()
