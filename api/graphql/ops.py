@@ -21,10 +21,15 @@ from strawberry.types import Info
 
 from api.context import Context
 from api.graphql.errors import bad_input
-from api.graphql.pagination import check_first
+from api.graphql.pagination import check_first, decode_cursor, encode_cursor
 from api.graphql.permissions import require_ops
 from api.graphql.types.feeds import FeedRunType, FeedSourceType, ResyncPayloadType
-from api.graphql.types.holds import HeldChangeStatusEnum, HeldPriceChangeType, UnmatchedNameType
+from api.graphql.types.holds import (
+    HeldChangeStatusEnum,
+    HeldPriceChangeType,
+    UnmatchedNameKindEnum,
+    UnmatchedNameType,
+)
 from schema.ingest.scheduling import UnknownFeedSource, queue_run
 from schema.models import FeedRun, FeedSource, HeldPriceChange, UnmatchedName
 from schema.services.feed_sources import KIND_RANK, FeedSourceError, update_feed_source
@@ -96,23 +101,43 @@ class OpsQuery:
             )
             return [HeldPriceChangeType.from_row(row) for row in rows]
 
-    @strawberry.field(description="(ops)")
+    @strawberry.field(
+        description="(ops) Names no model matches or held apart from one, with the reason, most recently seen first; page with `after` (a name's cursor)."
+    )
     async def unmatched_names(
-        self, info: Info[Context, None], source: str | None = None, first: int | None = 100
+        self,
+        info: Info[Context, None],
+        source: str | None = None,
+        first: int | None = 100,
+        after: str | None = None,
+        kind: UnmatchedNameKindEnum | None = None,
     ) -> list[UnmatchedNameType]:
         await require_ops(info)
         limit = check_first(100 if first is None else first, info.context.settings.max_page_size)
+        offset = decode_cursor(after) + 1 if after is not None else 0
         statement = (
             select(UnmatchedName)
-            .order_by(UnmatchedName.last_seen_at.desc(), UnmatchedName.source, UnmatchedName.name)
+            .order_by(
+                UnmatchedName.last_seen_at.desc(),
+                UnmatchedName.source,
+                UnmatchedName.name,
+                UnmatchedName.provider_slug,
+                UnmatchedName.kind,
+            )
+            .offset(offset)
             .limit(limit)
         )
+        if kind is not None:
+            statement = statement.where(UnmatchedName.kind == kind.value)
         async with info.context.sessions() as session:
             if source is not None:
                 await _known_source(session, source)
                 statement = statement.where(UnmatchedName.source == source)
             rows = await session.scalars(statement)
-            return [UnmatchedNameType.from_row(row) for row in rows]
+            return [
+                UnmatchedNameType.from_row(row, encode_cursor(offset + index))
+                for index, row in enumerate(rows)
+            ]
 
 
 @strawberry.type

@@ -38,8 +38,9 @@ class FeedRecord:
     creator: str | None = None
     """The creator as the feed names it ('qwen', 'Qwen', 'anthropic'), when it says."""
     identity_hints: tuple[str, ...] = ()
-    """Other names the feed itself ties to this model (OpenRouter canonical_slug and
-    hugging_face_id, models.dev base_model, ...). Identity rules use them; never guesses."""
+    """Other names the feed itself gives this model: OpenRouter canonical_slug and
+    hugging_face_id and models.dev base_model (identity ties them), genai-prices' exact
+    match rules (price groups: names sharing a price, which identity never ties)."""
     context_window: int | None = None
     max_output_tokens: int | None = None
     input_modalities: tuple[str, ...] | None = None

@@ -7,7 +7,6 @@ longer that feed's. Only a change of a route's resolved price in force now write
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -20,16 +19,11 @@ from schema.domain.costs import DEFAULT_TRAFFIC, monthly_cost
 from schema.domain.facts import CAPABILITIES, api_field_name, fact_text
 from schema.domain.names import alias_key
 from schema.domain.prices import CURATED, DEFAULT_IMPLAUSIBLE_FACTOR
-from schema.domain.slugs import slugify
 from schema.feeds.records import FeedRecord, ParsedSnapshot
-from schema.ingest.identity import (
-    Identity,
-    Route,
-    creator_name,
-    display_name,
-    load_identity,
-    model_name_keys,
-)
+from schema.ingest.identity import Creator, Identity, Route, load_identity
+from schema.ingest.merge import merge_model
+from schema.ingest.resolve import MODEL_AUTHORITIES, UNMATCHED, NameNote, resolve
+from schema.ingest.snapshots import store_records, stored_records
 from schema.models import (
     FactSource,
     LlmModel,
@@ -48,8 +42,8 @@ from schema.services.prices import (
     sync_listings,
 )
 
-MODEL_AUTHORITIES = ("models.dev", "openrouter")
-"""Feeds whose names may create models; others only match (docs/data.md)."""
+TYING_FEEDS = ("openrouter", "models.dev")
+"""Feeds whose identity hints are ties of identity (the others' are price groups)."""
 FACT_PRIORITY = (CURATED, *MODEL_AUTHORITIES)
 """Whose claim about a model fact is shown, best first."""
 MODEL_FACTS = (
@@ -87,51 +81,90 @@ class _Matched:
 
 
 class _Catalog:
-    """What matching needs, loaded once per snapshot and kept current while applying."""
+    """The catalog's models as the identity resolution over every feed's latest records
+    names them (schema/ingest/resolve.py), and the providers, loaded once per apply."""
 
-    def __init__(self, session: Session, source: str, identity: Identity) -> None:
+    def __init__(
+        self,
+        session: Session,
+        source: str,
+        snapshot: ParsedSnapshot,
+        identity: Identity,
+        now: datetime,
+    ) -> None:
         self.session = session
-        self.source = source
         self.identity = identity
-        models = list(session.scalars(select(LlmModel)))
-        by_id = {model.id: model for model in models}
-        self.models_by_slug = {model.slug: model for model in models}
-        self.models_by_key: dict[str, LlmModel] = {}
-        self.alias_pairs: set[tuple[str, str]] = set()
-        aliases = session.execute(
-            select(ModelAlias.key, ModelAlias.source, ModelAlias.model_id).order_by(
-                ModelAlias.source != CURATED, ModelAlias.id
-            )
+        store_records(session, source, snapshot.records, now=now)
+        session.flush()
+        self.records_by_feed = stored_records(session)
+        curated: dict[str, list[str]] = defaultdict(list)
+        for slug, name in session.execute(
+            select(LlmModel.slug, ModelAlias.name)
+            .join(LlmModel, LlmModel.id == ModelAlias.model_id)
+            .where(ModelAlias.source == CURATED)
+        ):
+            curated[slug].append(name)
+        rows = list(session.scalars(select(LlmModel)))
+        self.resolution = resolve(
+            self.records_by_feed, identity, curated=curated, existing=[row.slug for row in rows]
         )
-        for key, alias_source, model_id in aliases:
-            self.models_by_key.setdefault(key, by_id[model_id])
-            self.alias_pairs.add((key, alias_source))
         self.providers = {row.slug: row for row in session.scalars(select(Provider))}
         self.organizations = {row.slug: row for row in session.scalars(select(Organization))}
+        self.models = self._sync_models(rows, set(curated))
 
-    def match(self, record: FeedRecord, route: Route) -> LlmModel | None:
-        for key in model_name_keys(record, route):
-            model = self.models_by_key.get(key) or self.models_by_slug.get(slugify(key))
-            if model is not None:
-                return model
-        return None
+    def _sync_models(self, rows: list[LlmModel], curated: set[str]) -> dict[str, LlmModel]:
+        """One row per resolved model. A model keeps the row with its slug; else it takes
+        over a row that held its names before (renamed: new evidence changed which name
+        is the model's slug); rows that held its names besides are merged into it (new
+        evidence tied them). Name and creator follow the evidence, except for curated
+        models (the curated file says)."""
+        by_slug = {row.slug: row for row in rows}
+        by_id = {row.id: row for row in rows}
+        held_by = {
+            (source, key): model_id
+            for key, source, model_id in self.session.execute(
+                select(ModelAlias.key, ModelAlias.source, ModelAlias.model_id).where(
+                    ModelAlias.source != CURATED
+                )
+            )
+        }
+        specs = self.resolution.models
+        models = {slug: by_slug[slug] for slug in specs if slug in by_slug}
+        claimed = {row.id for row in models.values()}
+        for slug, spec in specs.items():
+            earlier = {by_slug[s] for s in spec.existing if s in by_slug}
+            earlier |= {
+                by_id[model_id]
+                for item in spec.listings
+                if (model_id := held_by.get((item.feed, alias_key(item.record.provider_model_id))))
+                in by_id
+            }
+            for row in sorted(earlier, key=lambda row: row.slug):
+                if row.id in claimed or row.slug in curated:
+                    continue
+                claimed.add(row.id)
+                if slug not in models:
+                    del by_slug[row.slug]
+                    row.slug = slug
+                    by_slug[slug] = models[slug] = row
+                    self.session.flush()
+                else:
+                    merge_model(self.session, into=models[slug], other=row)
+            if slug not in models:
+                models[slug] = by_slug[slug] = LlmModel(slug=slug, name=spec.name)
+                self.session.add(models[slug])
+            row = models[slug]
+            if slug not in curated:
+                row.name = spec.name
+                row.creator = self.organization(spec.creator) if spec.creator else None
+        self.session.flush()
+        return models
 
-    def create_model(self, record: FeedRecord, route: Route) -> LlmModel | None:
-        slug = slugify(route.bare)
-        if not slug:
-            return None
-        creator = creator_name(record)
-        model = LlmModel(
-            slug=slug,
-            name=display_name(record, route),
-            creator=self.organization(creator) if creator else None,
-        )
-        self.session.add(model)
-        self.models_by_slug[slug] = model
-        return model
+    def model_of(self, feed: str, record: FeedRecord) -> LlmModel | None:
+        slug = self.resolution.model_of(feed, record)
+        return self.models[slug] if slug is not None else None
 
-    def organization(self, name: str) -> Organization:
-        creator = self.identity.creator(name)
+    def organization(self, creator: Creator) -> Organization:
         row = self.organizations.get(creator.slug)
         if row is None:
             row = Organization(slug=creator.slug, name=creator.name)
@@ -148,14 +181,58 @@ class _Catalog:
             self.providers[rules.slug] = row
         return row
 
-    def add_aliases(self, model: LlmModel, names: Iterable[str]) -> None:
-        for name in names:
+    def matched(self, feed: str, records: list[FeedRecord]) -> list[_Matched]:
+        found = []
+        for record in records:
+            model = self.model_of(feed, record)
+            if model is not None:
+                found.append(_Matched(record, self.identity.route(feed, record), model))
+        return found
+
+
+def alias_names(feed: str, record: FeedRecord, route: Route) -> list[str]:
+    """The names a feed uses for a model (Model.aliases): its id, the provider's id, and
+    the names it ties to it. genai-prices' match rules group names that share a price,
+    not an identity, so they are never aliases."""
+    ties = record.identity_hints if feed in TYING_FEEDS else ()
+    return [record.provider_model_id, route.model_id, *ties]
+
+
+def _desired_aliases(feed: str, matched: list[_Matched]) -> dict[str, tuple[str, int]]:
+    """key -> (name, model id): the first listing (in record order) using a name wins."""
+    desired: dict[str, tuple[str, int]] = {}
+    for item in matched:
+        for name in alias_names(feed, item.record, item.route):
             key = alias_key(name)
-            if not key or (key, self.source) in self.alias_pairs:
-                continue
-            self.alias_pairs.add((key, self.source))
-            self.models_by_key.setdefault(key, model)
-            self.session.add(ModelAlias(model=model, name=name, key=key, source=self.source))
+            if key:
+                desired.setdefault(key, (name, item.model.id))
+    return desired
+
+
+def _aliases_of(session: Session, source: str) -> dict[str, ModelAlias]:
+    return {
+        row.key: row
+        for row in session.scalars(select(ModelAlias).where(ModelAlias.source == source))
+    }
+
+
+def _sync_aliases(session: Session, source: str, desired: dict[str, tuple[str, int]]) -> None:
+    existing = _aliases_of(session, source)
+    for key, row in existing.items():
+        if key not in desired:
+            session.delete(row)
+        elif (row.name, row.model_id) != desired[key]:
+            row.name, row.model_id = desired[key]
+    session.add_all(
+        ModelAlias(model_id=model_id, name=name, key=key, source=source)
+        for key, (name, model_id) in desired.items()
+        if key not in existing
+    )
+
+
+def _aliases_stale(session: Session, source: str, desired: dict[str, tuple[str, int]]) -> bool:
+    existing = {key: (row.name, row.model_id) for key, row in _aliases_of(session, source).items()}
+    return existing != desired
 
 
 def apply_snapshot(
@@ -168,29 +245,53 @@ def apply_snapshot(
     identity: Identity | None = None,
     implausible_factor: Decimal = DEFAULT_IMPLAUSIBLE_FACTOR,
 ) -> ApplyReport:
-    """Upsert providers, models, aliases, routes and ``source``'s observations; rebuild
-    the resolved prices of the routes whose observations changed; write their events."""
-    catalog = _Catalog(session, source, identity or load_identity())
-    report = ApplyReport(seen=len(snapshot.records), invalid=len(snapshot.invalid))
-    matched: list[_Matched] = []
-    unmatched: dict[str, str] = {}
-    for record in snapshot.records:
-        route = catalog.identity.route(source, record)
-        if route.pseudo:  # a router's stand-in for other models (openrouter/auto): not a model
-            continue
-        model = catalog.match(record, route)
-        if model is None and source in MODEL_AUTHORITIES:
-            model = catalog.create_model(record, route)
-        if model is None:
-            unmatched[record.provider_model_id] = route.provider.slug
-            continue
-        catalog.add_aliases(model, [record.provider_model_id, *record.identity_hints])
-        matched.append(_Matched(record, route, model))
+    """Store the snapshot's records as ``source``'s latest, resolve identity over every
+    feed's latest records, then upsert providers, models, aliases, routes and ``source``'s
+    observations; rebuild the resolved prices of the routes whose observations changed and
+    write their events. A feed whose names now resolve otherwise (this snapshot brought
+    the evidence) has its routes rebuilt from its stored records in the same transaction."""
+    catalog = _Catalog(session, source, snapshot, identity or load_identity(), now)
+    _record_names(session, catalog.resolution.notes, now)
+    report = _apply_feed(
+        catalog, snapshot.records, source=source, now=now, run_id=run_id, factor=implausible_factor
+    )
+    report.seen, report.invalid = len(snapshot.records), len(snapshot.invalid)
+    report.unmatched = len(
+        {
+            note.name
+            for note in catalog.resolution.notes
+            if note.feed == source and note.kind == UNMATCHED
+        }
+    )
+    for other in sorted(catalog.records_by_feed.keys() - {source}):
+        records = catalog.records_by_feed[other]
+        if _aliases_stale(session, other, _desired_aliases(other, catalog.matched(other, records))):
+            again = _apply_feed(
+                catalog, records, source=other, now=now, run_id=run_id, factor=implausible_factor
+            )
+            report.events += again.events
+            report.model_ids |= again.model_ids
+    return report
+
+
+def _apply_feed(
+    catalog: _Catalog,
+    records: list[FeedRecord],
+    *,
+    source: str,
+    now: datetime,
+    run_id: int | None,
+    factor: Decimal,
+) -> ApplyReport:
+    """One feed's records under the catalog's resolution: its aliases, model facts,
+    routes, listings and observations."""
+    session = catalog.session
+    report = ApplyReport()
+    matched = catalog.matched(source, records)
     for item in matched:
         catalog.provider(item.route)
     session.flush()
-    report.unmatched = len(unmatched)
-    _record_unmatched(session, source, unmatched, now)
+    _sync_aliases(session, source, _desired_aliases(source, matched))
     if source in MODEL_AUTHORITIES:
         _apply_model_facts(session, source, matched, now)
     routes = _one_record_per_route(matched, catalog)
@@ -208,7 +309,7 @@ def apply_snapshot(
     }
     touched = sync_listings(session, source=source, listed=listed, now=now)
     refresh_offerings(session, touched, now=now)
-    guard = PriceGuard(session, source=source, now=now, run_id=run_id, factor=implausible_factor)
+    guard = PriceGuard(session, source=source, now=now, run_id=run_id, factor=factor)
     changed = replace_observations(
         session, source=source, desired=desired, now=now, run_id=run_id, guard=guard
     )
@@ -289,24 +390,34 @@ def _model_ids_of(session: Session, offering_ids: set[int]) -> set[int]:
     return set(session.scalars(select(Offering.model_id).where(Offering.id.in_(offering_ids))))
 
 
-def _record_unmatched(session: Session, source: str, names: dict[str, str], now: datetime) -> None:
-    """Names this feed uses that no model matched, for ops to map by hand (curated aliases)."""
+def _record_names(session: Session, notes: list[NameNote], now: datetime) -> None:
+    """Every feed's unmatched and held-apart names, for ops to map by hand (curated
+    aliases and distinct entries in identity.yaml); a name no feed uses any more goes."""
     existing = {
-        row.name: row
-        for row in session.scalars(select(UnmatchedName).where(UnmatchedName.source == source))
+        (row.name, row.source, row.provider_slug, row.kind): row
+        for row in session.scalars(select(UnmatchedName))
     }
-    for name, row in existing.items():
-        if name not in names:
+    wanted: dict[tuple[str, str, str, str], str] = {}
+    for note in notes:
+        wanted.setdefault((note.name, note.feed, note.provider, note.kind), note.reason)
+    for key, row in existing.items():
+        if key not in wanted:
             session.delete(row)
         else:
             row.last_seen_at = now
-            row.provider_slug = names[name]
+            row.reason = wanted[key]
     session.add_all(
         UnmatchedName(
-            name=name, source=source, provider_slug=provider, first_seen_at=now, last_seen_at=now
+            name=name,
+            source=feed,
+            provider_slug=provider,
+            kind=kind,
+            reason=reason,
+            first_seen_at=now,
+            last_seen_at=now,
         )
-        for name, provider in names.items()
-        if name not in existing
+        for (name, feed, provider, kind), reason in wanted.items()
+        if (name, feed, provider, kind) not in existing
     )
 
 

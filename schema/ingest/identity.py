@@ -8,7 +8,6 @@ matched through the alias table (every name a feed has used) and model slugs.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -37,6 +36,9 @@ class ProviderRules:
     version_suffix: re.Pattern[str] | None = None
     path_region: re.Pattern[str] | None = None
     pseudo_model_prefixes: tuple[str, ...] = ()
+    lab: str | None = None
+    """The creator whose own API this provider is: its listings of that creator's models
+    are first-party (they create the model and say who made it)."""
 
 
 @dataclass(frozen=True)
@@ -76,15 +78,29 @@ class Identity:
                 version_suffix=re.compile(suffix) if suffix else None,
                 path_region=re.compile(path_region) if path_region else None,
                 pseudo_model_prefixes=tuple(spec.get("pseudo_model_prefixes", ())),
+                lab=spec.get("lab"),
             )
             self.providers_by_slug[slug] = rules
             for feed, names in spec.get("aliases", {}).items():
                 for name in names:
                     self._providers[(feed, name)] = rules
         self._creators: dict[str, Creator] = {}
+        self._families: list[tuple[str, str]] = []
         for slug, spec in data["creators"].items():
-            for name in spec["aliases"]:
+            for name in [slug, *spec["aliases"]]:
                 self._creators[alias_key(name)] = Creator(slug, spec["name"])
+            self._families += [(prefix, slug) for prefix in spec.get("families", ())]
+        self._families.sort(key=lambda pair: len(pair[0]), reverse=True)
+        self.curated_aliases: dict[str, tuple[str, ...]] = {
+            alias_key(entry["model"]): tuple(alias_key(name) for name in entry["names"])
+            for entry in data.get("aliases", ())
+        }
+        self._distinct: dict[tuple[str, str, str], str] = {
+            (entry["provider"], alias_key(entry["name"]), alias_key(entry["apart_from"])): entry[
+                "reason"
+            ]
+            for entry in data.get("distinct", ())
+        }
 
     def provider(self, feed: str, name: str, display_name: str | None = None) -> ProviderRules:
         """The canonical provider for a feed's provider id; unknown ids are their own."""
@@ -98,6 +114,28 @@ class Identity:
 
     def creator(self, name: str) -> Creator:
         return self._creators.get(alias_key(name)) or Creator(slugify(name), name)
+
+    def is_known_org(self, name: str) -> bool:
+        """An organisation identity.yaml names as a creator (a Hugging Face organisation,
+        OpenRouter's prefix for it, ...): a path segment that is not one ('accounts',
+        'Pro', 'siliconflow') says nothing about who made a model."""
+        return alias_key(name) in self._creators
+
+    def family(self, name: str) -> str | None:
+        """The creator of a model family by the start of its name ('qwen3.5-27b' is
+        Alibaba's), from the curated ``families`` of identity.yaml."""
+        bare = alias_key(name).rsplit("/", 1)[-1]
+        return next((slug for prefix, slug in self._families if bare.startswith(prefix)), None)
+
+    def distinct_reason(self, listing: Any, node: str) -> str | None:
+        """The curated reason a listing must not join a node's model (``distinct``)."""
+        target = node.split(":", 1)[1].rsplit(":", 1)[-1]
+        provider = listing.route.provider.slug
+        for name in (listing.own.split(":", 2)[2], listing.key):
+            reason = self._distinct.get((provider, alias_key(name), target))
+            if reason is not None:
+                return f"curated: {reason}"
+        return None
 
     def route(self, feed: str, record: FeedRecord) -> Route:
         provider = self.provider(feed, record.provider, record.provider_name)
@@ -126,41 +164,6 @@ def _strip_prefix(model_id: str, prefixes: tuple[str, ...]) -> str:
         if model_id.startswith(prefix) and len(model_id) > len(prefix):
             return model_id[len(prefix) :]
     return model_id
-
-
-def model_name_keys(record: FeedRecord, route: Route) -> Iterator[str]:
-    """The lookup keys of a record's model, most specific first: the feed's own id, the
-    provider's model id, the names the feed itself ties to it (hints), then the bare names
-    (the last path segment: 'Qwen/Qwen3.5-27B' -> 'qwen3.5-27b')."""
-    hints = [hint for hint in record.identity_hints if hint]
-    seen: set[str] = set()
-    for name in [
-        record.provider_model_id,
-        route.model_id,
-        *hints,
-        route.bare,
-        *(h.rsplit("/", 1)[-1] for h in hints),
-    ]:
-        key = alias_key(name)
-        if key and key not in seen:
-            seen.add(key)
-            yield key
-
-
-def display_name(record: FeedRecord, route: Route) -> str:
-    """The model's name as the feed shows it, without OpenRouter's 'Creator: ' prefix."""
-    name = record.name or route.bare
-    return name.split(": ", 1)[1] if ": " in name else name
-
-
-def creator_name(record: FeedRecord) -> str | None:
-    """The creator a record names: its own field, else the first segment of a hint."""
-    if record.creator:
-        return record.creator
-    for hint in record.identity_hints:
-        if "/" in hint:
-            return hint.split("/", 1)[0]
-    return None
 
 
 @cache

@@ -12,7 +12,7 @@ from schema.models.catalog import (
     Organization,
     Provider,
 )
-from schema.models.feeds import FeedRun, FeedSource, UnmatchedName
+from schema.models.feeds import FeedRun, FeedSnapshot, FeedSource, UnmatchedName
 from schema.models.pricing import HeldPriceChange, ObservedPrice, Price, PriceChangeEvent
 
 __all__ = [
@@ -21,6 +21,7 @@ __all__ = [
     "BenchmarkScore",
     "FactSource",
     "FeedRun",
+    "FeedSnapshot",
     "FeedSource",
     "HeldPriceChange",
     "LlmModel",

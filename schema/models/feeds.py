@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import (
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from schema.db.base import Base, utcnow
@@ -71,12 +81,30 @@ class FeedRun(Base):
 
 
 class UnmatchedName(Base):
+    """A feed name for ops: one no model matched (UNMATCHED), or one the identity rules
+    keep apart from the model its spelling matches (HELD_APART), with the reason."""
+
     __tablename__ = "unmatched_names"
-    __table_args__ = (UniqueConstraint("name", "source"),)
+    __table_args__ = (UniqueConstraint("name", "source", "provider_slug", "kind"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(300))
     source: Mapped[str] = mapped_column(String(100))
     provider_slug: Mapped[str | None] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(20), default="UNMATCHED")
+    reason: Mapped[str | None] = mapped_column(Text)
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class FeedSnapshot(Base):
+    """The records of a feed's last applied snapshot, kept so that identity is resolved
+    over every feed's latest names at once and a feed's routes follow when another feed's
+    evidence changes which model a name is (schema/ingest/snapshots.py)."""
+
+    __tablename__ = "feed_snapshots"
+
+    source: Mapped[str] = mapped_column(String(100), primary_key=True)
+    records: Mapped[bytes] = mapped_column(LargeBinary)
+    """The records as gzip-compressed JSON."""
+    stored_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

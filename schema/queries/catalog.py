@@ -12,6 +12,7 @@ from sqlalchemy import (
     Select,
     Text,
     and_,
+    case,
     cast,
     exists,
     func,
@@ -130,12 +131,23 @@ def select_current_prices(offering_ids: Sequence[int], now: datetime) -> Select[
     return select(Price).where(Price.offering_id.in_(offering_ids), in_force(now))
 
 
+ALIAS_PRIORITY = ("curated", "openrouter", "models.dev", "litellm", "genai-prices", "llm-prices")
+"""Whose meaning of a name wins when sources use it for different models: OpenRouter's
+``creator/model`` ids are the usual way to name a model by its creator."""
+
+
 def select_alias_matches(keys: Sequence[str]) -> Select[tuple[str, int, str]]:
-    """Models named by any of ``keys`` through an alias; curated aliases first."""
+    """Models named by any of ``keys`` through an alias; when sources use one name for
+    different models, curated first, then the feeds in ALIAS_PRIORITY order."""
+    rank = case(
+        {source: index for index, source in enumerate(ALIAS_PRIORITY)},
+        value=ModelAlias.source,
+        else_=len(ALIAS_PRIORITY),
+    )
     return (
         select(ModelAlias.key, ModelAlias.model_id, ModelAlias.source)
         .where(ModelAlias.key.in_(keys))
-        .order_by(ModelAlias.source != "curated", ModelAlias.id)
+        .order_by(rank, ModelAlias.source, ModelAlias.id)
     )
 
 

@@ -589,6 +589,48 @@ async def test_unmatched_names_optionally_for_one_source(
     assert all(n["firstSeenAt"] == "2026-07-01T12:00:00+00:00" for n in names)
 
 
+PAGE = """query($after: String, $kind: UnmatchedNameKind) {
+  unmatchedNames(first: 1, after: $after, kind: $kind) { name source kind reason cursor }
+}"""
+
+
+async def test_unmatched_names_page_with_cursors_and_filter_by_kind(
+    client: httpx.AsyncClient, sessions: sessionmaker[Session], keys: Keys, rows: Rows
+) -> None:
+    with sessions.begin() as session:
+        session.add(
+            UnmatchedName(
+                name="acme-2-latest",
+                source="litellm",
+                provider_slug="acme",
+                kind="HELD_APART",
+                reason="held apart from acme-2: prices differ",
+                first_seen_at=AT,
+                last_seen_at=AT,
+            )
+        )
+    seen: list[tuple[str, str, str]] = []
+    after = None
+    for _ in range(6):
+        body = await ask(client, PAGE, key=keys.ops, variables={"after": after, "kind": None})
+        page = body["data"]["unmatchedNames"]
+        if not page:
+            break
+        [item] = page
+        seen.append((item["name"], item["source"], item["kind"]))
+        after = item["cursor"]
+    assert seen == [
+        ("acme-2-preview", "openrouter", "UNMATCHED"),
+        ("acme-2-latest", "litellm", "HELD_APART"),
+        ("mystery-7b", "litellm", "UNMATCHED"),
+        ("mystery-7b", "openrouter", "UNMATCHED"),
+    ]
+    body = await ask(client, PAGE, key=keys.ops, variables={"after": None, "kind": "HELD_APART"})
+    assert body["data"]["unmatchedNames"][0]["reason"] == "held apart from acme-2: prices differ"
+    body = await ask(client, PAGE, key=keys.ops, variables={"after": "nonsense", "kind": None})
+    assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
 # --- PriceChangeEvent.feedRun -------------------------------------------------------------
 
 

@@ -13,8 +13,14 @@ from types import ModuleType
 from typing import Any
 
 import schema.feeds
+from schema.catalog.importer import import_curated
+from schema.db.engine import make_engine, make_sessionmaker
 from schema.feeds.adapters import ADAPTERS
 from schema.feeds.records import FeedRecord, ParsedSnapshot
+from schema.feeds.sources import KNOWN_FEEDS
+from schema.ingest.offline import import_offline_catalog
+from schema.migrations import upgrade
+from tests.conftest import _empty_all_tables
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = REPO / "tests" / "fixtures" / "feeds"
@@ -60,3 +66,20 @@ def bundled_bytes(path: str) -> bytes:
 
 def by_route(snapshot: ParsedSnapshot) -> dict[tuple[str, str], FeedRecord]:
     return {(record.provider, record.provider_model_id): record for record in snapshot.records}
+
+
+OFFLINE_AT = datetime(2026, 6, 30, 12, tzinfo=UTC)
+"""The offline catalog's import clock: before the first snapshot of the LiteLLM pair."""
+
+
+def build_offline_catalog(url: str) -> None:
+    """Migrate the database at ``url``, empty it and import the full offline catalog (the
+    curated file and the five bundled feeds) at OFFLINE_AT."""
+    upgrade(url)
+    engine = make_engine(url)
+    _empty_all_tables(engine)
+    sessions = make_sessionmaker(engine)
+    import_curated(sessions, now=OFFLINE_AT)
+    outcomes = import_offline_catalog(sessions, now=lambda: OFFLINE_AT)
+    engine.dispose()
+    assert [outcome.status for outcome in outcomes] == ["SUCCEEDED"] * len(KNOWN_FEEDS)

@@ -5,13 +5,14 @@ feed is authoritative for models."""
 from __future__ import annotations
 
 import pytest
+import yaml
 from apply_helpers import NOW, add_models, price, record, snapshot
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from schema.feeds.records import FeedRecord
 from schema.ingest.apply import apply_snapshot
-from schema.ingest.identity import load_identity
+from schema.ingest.identity import IDENTITY_PATH, Identity, load_identity
 from schema.models import LlmModel, ModelAlias, Offering, Provider, UnmatchedName
 
 ONE_DOLLAR = price("1", "1")
@@ -78,12 +79,14 @@ def test_bare_name_drops_only_decorations(
     assert found.bare == bare
 
 
-def _routes(session: Session) -> set[tuple[str, str, str, str]]:
+def _routes(session: Session, status: str | None = None) -> set[tuple[str, str, str, str]]:
     statement = (
         select(LlmModel.slug, Provider.slug, Offering.region, Offering.provider_model_id)
         .join(LlmModel, LlmModel.id == Offering.model_id)
         .join(Provider, Provider.id == Offering.provider_id)
     )
+    if status is not None:
+        statement = statement.where(Offering.status == status)
     return {
         (model, provider, region, model_id)
         for model, provider, region, model_id in session.execute(statement)
@@ -249,3 +252,43 @@ def test_unmatched_name_is_forgotten_once_the_feed_drops_it(
         apply_snapshot(session, second, source="litellm", now=NOW)
         assert list(session.scalars(select(UnmatchedName.name))) == []
         assert {route[:2] for route in _routes(session)} == {("known-model", "openai")}
+
+
+def test_a_curated_distinct_entry_splits_a_model_when_the_import_runs_again(
+    sessions: sessionmaker[Session],
+) -> None:
+    rules = yaml.safe_load(IDENTITY_PATH.read_text(encoding="utf-8"))
+    with sessions() as session:
+        apply_snapshot(
+            session,
+            snapshot("openrouter", record("openrouter", "acme/acme-chat", ONE_DOLLAR)),
+            source="openrouter",
+            now=NOW,
+        )
+        lab = snapshot("models.dev", record("acme", "acme-chat", price("2", "2")))
+        apply_snapshot(session, lab, source="models.dev", now=NOW)
+        assert {route[:2] for route in _routes(session)} == {
+            ("acme-chat", "openrouter"),
+            ("acme-chat", "acme"),
+        }
+        rules["distinct"].append(
+            {
+                "provider": "openrouter",
+                "name": "acme/acme-chat",
+                "apart_from": "acme-chat",
+                "reason": "Acme's API serves a newer model under the old name",
+            }
+        )
+        apply_snapshot(session, lab, source="models.dev", now=NOW, identity=Identity(rules))
+        active = {route[:2] for route in _routes(session, status="ACTIVE")}
+        assert active == {("acme-chat", "acme"), ("acme-acme-chat", "openrouter")}
+        held = session.execute(
+            select(UnmatchedName.name, UnmatchedName.kind, UnmatchedName.reason)
+        ).all()
+        assert held == [
+            (
+                "acme/acme-chat",
+                "HELD_APART",
+                "held apart from acme-chat: curated: Acme's API serves a newer model under the old name",
+            )
+        ]

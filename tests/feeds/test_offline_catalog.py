@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal as D
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -31,29 +32,24 @@ from apply_helpers import (
     table_contents,
     value_of,
 )
+from feed_helpers import build_offline_catalog
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from schema.catalog.importer import import_curated
-from schema.db.engine import make_engine, make_sessionmaker
 from schema.domain.names import alias_key
 from schema.feeds.parse import parse_snapshot
 from schema.feeds.sources import BUNDLED_DIR, read_snapshot_file
 from schema.ingest.apply import apply_snapshot
 from schema.ingest.identity import load_identity
-from schema.ingest.offline import import_offline_catalog, import_snapshot_file
-from schema.migrations import upgrade
+from schema.ingest.offline import import_snapshot_file
 from schema.models import LlmModel, ModelAlias
 from tests.conftest import (
     POSTGRES_ADMIN_URL,
     _create_postgres_database,
     _drop_postgres_database,
-    _empty_all_tables,
     graphql,
 )
 
-OFFLINE_AT = datetime(2026, 6, 30, 12, tzinfo=UTC)
-"""The offline catalog's import clock: before the first snapshot of the LiteLLM pair."""
 JULY_1 = datetime(2026, 7, 1, 12, tzinfo=UTC)
 JULY_3 = datetime(2026, 7, 3, 12, tzinfo=UTC)
 HISTORY = BUNDLED_DIR / "litellm" / "history"
@@ -103,14 +99,7 @@ def offline_catalog(
         pg_name, url = _create_postgres_database()
     catalog = OfflineCatalog(request.param, url, workdir)
     try:
-        upgrade(url)
-        engine = make_engine(url)
-        _empty_all_tables(engine)
-        sessions = make_sessionmaker(engine)
-        import_curated(sessions, now=OFFLINE_AT)
-        outcomes = import_offline_catalog(sessions, now=lambda: OFFLINE_AT)
-        engine.dispose()
-        assert [outcome.status for outcome in outcomes] == ["SUCCEEDED"] * 5
+        build_offline_catalog(url)
         yield catalog
     finally:
         for name in [*catalog.copies, *([pg_name] if pg_name else [])]:
@@ -322,3 +311,38 @@ async def test_resolve_model_names_of_the_offline_catalog(
     routes = [{offering["id"] for offering in model["offerings"]} for model in by_slug.values()]
     assert all(routes)
     assert sum(map(len, routes)) == len(set().union(*routes))
+
+
+CREATORS_PAGE = """query($after: String) {
+  models(first: 200, after: $after) {
+    pageInfo { hasNextPage endCursor }
+    edges { node { slug name creator { slug name } } }
+  }
+}"""
+
+
+async def test_models_have_creators_from_evidence_and_names_without_provider_paths(
+    client: httpx.AsyncClient,
+) -> None:
+    models: list[dict[str, Any]] = []
+    after = None
+    while True:
+        body: dict[str, Any] = await graphql(client, CREATORS_PAGE, {"after": after})
+        assert "errors" not in body, body
+        page = body["data"]["models"]
+        models += [edge["node"] for edge in page["edges"]]
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    credited = [model for model in models if model["creator"] is not None]
+    assert len(credited) >= 0.97 * len(models)
+    creators = {model["creator"]["slug"] for model in credited}
+    assert not creators & {"accounts", "pro", "siliconflow", "models", "fireworks"}
+    assert [model["name"] for model in models if "/" in model["name"]] == []
+    by_slug = {model["slug"]: model["creator"]["slug"] for model in credited}
+    assert {by_slug[slug] for slug in ("claude-opus-5", "claude-sonnet-4-5")} == {"anthropic"}
+    assert by_slug["kimi-k2.6"] == "moonshotai"
+    assert {
+        slug
+        for slug in ("gpt-5.6", "gpt-5.6-sol", "gemini-3.6-flash", "grok-4.5", "kimi-k3", "glm-5.3")
+    } <= by_slug.keys()

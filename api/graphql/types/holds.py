@@ -70,8 +70,20 @@ class HeldPriceChangeType:
         return FeedRunType.from_row(row) if row is not None else None
 
 
+@strawberry.enum(name="UnmatchedNameKind")
+class UnmatchedNameKindEnum(Enum):
+    UNMATCHED = strawberry.enum_value(
+        "UNMATCHED", description="No model: no feed that creates models ties the name to one."
+    )
+    HELD_APART = strawberry.enum_value(
+        "HELD_APART",
+        description="Kept apart from the model its spelling matches (merge guard or a curated distinct entry).",
+    )
+
+
 @strawberry.type(
-    name="UnmatchedName", description="A name a feed uses that matches no model. (ops)"
+    name="UnmatchedName",
+    description="A name a feed uses that matches no model, or that the identity rules hold apart from one; a curated alias or distinct entry in identity.yaml fixes it. (ops)",
 )
 class UnmatchedNameType:
     name: str
@@ -79,13 +91,19 @@ class UnmatchedNameType:
     provider_slug: str | None
     first_seen_at: datetime
     last_seen_at: datetime
+    kind: UnmatchedNameKindEnum
+    reason: str | None
+    cursor: str = strawberry.field(description="Pass as `after` to get the names after this one.")
 
     @classmethod
-    def from_row(cls, row: UnmatchedName) -> UnmatchedNameType:
+    def from_row(cls, row: UnmatchedName, cursor: str) -> UnmatchedNameType:
         return cls(
             name=row.name,
             source=row.source,
-            provider_slug=row.provider_slug,
+            provider_slug=row.provider_slug or None,
             first_seen_at=row.first_seen_at,
             last_seen_at=row.last_seen_at,
+            kind=UnmatchedNameKindEnum(row.kind),
+            reason=row.reason,
+            cursor=cursor,
         )
