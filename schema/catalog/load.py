@@ -121,7 +121,17 @@ def load_curated(session: Session, catalog: CuratedCatalog, *, now: datetime) ->
                 ]
     touched = sync_listings(session, source=CURATED, listed=listed, now=now)
     refresh_offerings(session, touched | listed.keys(), now=now)
-    changed = replace_observations(session, source=CURATED, desired=desired, now=now, run_id=None)
+    checked = max(
+        (_start_of(source.retrieved_at) for source in catalog.sources.values()), default=now
+    )
+    changed = replace_observations(
+        session,
+        source=CURATED,
+        desired=desired,
+        stated_at=min(checked, now),
+        now=now,
+        run_id=None,
+    )
     changes = resolve_prices(session, changed, now=now, run_id=None)
     report.price_changes = len(changes)
     return report
@@ -178,6 +188,7 @@ def _replace_curated_provenance(
                 field=fact,
                 value=value,
                 retrieved_at=_start_of(source.retrieved_at),
+                stated_at=_start_of(source.retrieved_at),
             )
         )
 

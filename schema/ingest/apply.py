@@ -147,12 +147,16 @@ def apply_snapshot(
     *,
     source: str,
     now: datetime,
+    stated_at: datetime | None = None,
     run_id: int | None = None,
     identity: Identity | None = None,
     implausible_factor: Decimal = DEFAULT_IMPLAUSIBLE_FACTOR,
 ) -> ApplyReport:
     """Upsert providers, models, aliases, routes and ``source``'s observations; rebuild
-    the resolved prices of the routes whose observations changed; write their events."""
+    the resolved prices of the routes whose observations changed; write their events.
+    The data date is the snapshot's own timestamp, else ``stated_at`` (what the transport
+    states), else ``now`` (when it is read), and never later than ``now`` (docs/data.md)."""
+    stated = min(snapshot.published_at or stated_at or now, now)
     catalog = _Catalog(session, source, identity or load_identity())
     report = ApplyReport(seen=len(snapshot.records), invalid=len(snapshot.invalid))
     matched: list[_Matched] = []
@@ -175,9 +179,9 @@ def apply_snapshot(
     report.unmatched = len(unmatched)
     _record_unmatched(session, source, unmatched, now)
     if source in MODEL_AUTHORITIES:
-        apply_model_facts(session, source, matched, now)
+        apply_model_facts(session, source, matched, now, stated)
     routes = _one_record_per_route(matched, catalog)
-    offerings = _ensure_offerings(session, routes, catalog, now)
+    offerings = _ensure_offerings(session, routes, catalog, stated)
     listed = {
         offerings[key].id: (item.route.model_id, item.record.context_window)
         for key, item in routes.items()
@@ -190,10 +194,23 @@ def apply_snapshot(
         if item.record.price is not None or item.record.price_history
     }
     touched = sync_listings(session, source=source, listed=listed, now=now)
-    refresh_offerings(session, touched, now=now)
-    guard = PriceGuard(session, source=source, now=now, run_id=run_id, factor=implausible_factor)
+    refresh_offerings(session, touched, now=stated)
+    guard = PriceGuard(
+        session,
+        source=source,
+        now=now,
+        stated_at=stated,
+        run_id=run_id,
+        factor=implausible_factor,
+    )
     changed = replace_observations(
-        session, source=source, desired=desired, now=now, run_id=run_id, guard=guard
+        session,
+        source=source,
+        desired=desired,
+        stated_at=stated,
+        now=now,
+        run_id=run_id,
+        guard=guard,
     )
     report.held = guard.held
     report.events = resolve_prices(session, changed, now=now, run_id=run_id)

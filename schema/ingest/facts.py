@@ -62,7 +62,7 @@ def _consensus(records: list[FeedRecord], name: str) -> Any:
 
 
 def apply_model_facts(
-    session: Session, source: str, matched: Sequence[Matched], now: datetime
+    session: Session, source: str, matched: Sequence[Matched], now: datetime, stated_at: datetime
 ) -> None:
     """Record this feed's claims about each model it lists (Model.sources), and show a
     claim unless a higher-priority source states that fact."""
@@ -109,10 +109,12 @@ def apply_model_facts(
                         field=fact,
                         value=text,
                         retrieved_at=now,
+                        stated_at=stated_at,
                     )
                 )
-            elif (row.value, row.url) != (text, url):
+            elif (row.value, row.url, row.stated_at) != (text, url, stated_at):
                 row.value, row.url, row.retrieved_at = text, url, now
+                row.stated_at = stated_at
     for key, row in mine.items():
         if key not in claimed:
             session.delete(row)

@@ -104,6 +104,7 @@ def run_feed(
                 snapshot,
                 source=source.slug,
                 now=now(),
+                stated_at=result.stated_at,
                 run_id=run_id,
                 implausible_factor=implausible_factor,
             )

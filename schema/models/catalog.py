@@ -164,3 +164,7 @@ class FactSource(Base):
     field: Mapped[str | None] = mapped_column(String(100))
     value: Mapped[str | None] = mapped_column(Text)
     retrieved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """When llmref read the claim."""
+    stated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """The date the source states it as of: its record's own date, else its snapshot's
+    data date (never a load time)."""

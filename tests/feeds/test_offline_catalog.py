@@ -55,7 +55,8 @@ from tests.conftest import (
 OFFLINE_AT = datetime(2026, 6, 30, 12, tzinfo=UTC)
 """The offline catalog's import clock: before the first snapshot of the LiteLLM pair."""
 JULY_1 = datetime(2026, 7, 1, 12, tzinfo=UTC)
-JULY_3 = datetime(2026, 7, 3, 12, tzinfo=UTC)
+JULY_3 = datetime(2026, 7, 3, 21, tzinfo=UTC)
+"""After the 07-03 snapshot's data date (20:19:29): an import clock never precedes its data."""
 HISTORY = BUNDLED_DIR / "litellm" / "history"
 LITELLM_JULY_1 = HISTORY / "2026-07-01_f32e5ff0.json.gz"
 LITELLM_JULY_3 = HISTORY / "2026-07-03_f6ae3781.json.gz"

@@ -11,6 +11,7 @@ from strawberry.types import Info
 
 from api.context import Context
 from schema.domain.costs import DEFAULT_TRAFFIC, cheapest_route
+from schema.domain.prices import PriceState
 from schema.domain.tags import decision_tags
 from schema.models import (
     BenchmarkScore,
@@ -68,12 +69,18 @@ class PriceType:
         description="True when both the input and the output price are known."
     )
     effective_from: datetime = strawberry.field(
-        description="When it took effect: the source's own date, else when it was first observed."
+        description="When it took effect: the source's stated start date, else the data date of the snapshot that first stated it (never the time llmref loaded it)."
     )
     source: str = strawberry.field(description="The feed that reported it, e.g. 'openrouter'.")
+    stated_as_of: datetime | None = strawberry.field(
+        description="The data date of the source's snapshot that first stated this price (its own timestamp, a bundled snapshot's recorded date, or the HTTP Last-Modified or fetch time of a live poll)."
+    )
+    last_confirmed_at: datetime | None = strawberry.field(
+        description="The data date of the latest snapshot of that source that still states it."
+    )
 
     @classmethod
-    def from_row(cls, row: Price) -> PriceType:
+    def from_row(cls, row: Price | PriceState) -> PriceType:
         return cls(
             input_per_mtok=row.input_per_mtok,
             output_per_mtok=row.output_per_mtok,
@@ -91,6 +98,8 @@ class PriceType:
             complete=row.input_per_mtok is not None and row.output_per_mtok is not None,
             effective_from=row.effective_from,
             source=row.source,
+            stated_as_of=row.stated_at,
+            last_confirmed_at=row.confirmed_at,
         )
 
 
@@ -160,7 +169,7 @@ class PricePointType:
     offering: OfferingType
     price: PriceType
     effective_from: datetime = strawberry.field(
-        description="When it took effect: the source's own date, else when it was first observed."
+        description="When it took effect: the source's stated start date, else the data date of the snapshot that first stated it (never the time llmref loaded it)."
     )
     effective_to: datetime | None = strawberry.field(description="Null while still in force.")
 
@@ -193,7 +202,10 @@ class BenchmarkScoreType:
 class SourceType:
     name: str
     url: str | None
-    retrieved_at: datetime | None
+    retrieved_at: datetime | None = strawberry.field(description="When llmref read the claim.")
+    stated_as_of: datetime | None = strawberry.field(
+        description="The date the source states the claim as of: its record's own date, else its snapshot's data date."
+    )
     field: str | None = strawberry.field(
         description="The fact this source speaks to, e.g. 'contextWindow'; null for a source of the whole record."
     )
@@ -207,6 +219,7 @@ class SourceType:
             name=row.source,
             url=row.url,
             retrieved_at=row.retrieved_at,
+            stated_as_of=row.stated_at,
             field=row.field,
             value=row.value,
         )
@@ -339,7 +352,9 @@ class ModelType:
         rows = await info.context.loaders.sources_by_model_id.load(int(self.id))
         return [SourceType.from_row(row) for row in rows]
 
-    @strawberry.field(description="The latest retrieval of any fact or price of this model.")
+    @strawberry.field(
+        description="The newest data date of any fact or price of this model (the date its sources state them as of, never a load time)."
+    )
     async def last_reviewed_on(self, info: Info[Context, None]) -> date | None:
         at = await info.context.loaders.last_reviewed_by_model_id.load(int(self.id))
         return at.date() if at is not None else None
