@@ -14,6 +14,7 @@ from schema.domain.facts import api_field_name, fact_text
 from schema.domain.names import alias_key
 from schema.domain.observations import PriceObservation
 from schema.domain.prices import CURATED
+from schema.ingest.facts import resolve_model_facts
 from schema.models import (
     Benchmark,
     BenchmarkScore,
@@ -132,6 +133,7 @@ def load_curated(session: Session, catalog: CuratedCatalog, *, now: datetime) ->
         now=now,
         run_id=None,
     )
+    resolve_model_facts(session, report.model_ids)
     changes = resolve_prices(session, changed, now=now, run_id=None)
     report.price_changes = len(changes)
     return report

@@ -141,6 +141,7 @@ class PriceStateJSON(TypeDecorator[PriceState]):
                     for name in _STATED_DATES
                     if (moment := getattr(value, name)) is not None
                 },
+                **({"tiers_source": value.tiers_source} if value.tiers_source else {}),
             }
         )
 
@@ -158,4 +159,5 @@ class PriceStateJSON(TypeDecorator[PriceState]):
                 name: datetime.fromisoformat(data[name]) if name in data else None
                 for name in _STATED_DATES
             },
+            tiers_source=data.get("tiers_source"),
         )

@@ -67,6 +67,8 @@ class PriceState:
     """The data date of the snapshot that first stated it."""
     confirmed_at: datetime | None = None
     """The data date of the latest snapshot that still states it."""
+    tiers_source: str | None = None
+    """The source that states the tiers, when another than ``source`` (docs/data.md)."""
 
     @property
     def value(self) -> PriceValue:
@@ -135,6 +137,22 @@ def winner_at(covering: Sequence[Observation], provider_slug: str) -> Observatio
     return ranked[0]
 
 
+def _tiers_for(
+    winner: Observation, covering: Sequence[Observation], provider_slug: str
+) -> Observation | None:
+    """When the shown price states no tiers: the best-ranked other claim in force that
+    states tiers for the route with the same base input and output price."""
+    if winner.tiers:
+        return None
+    same_base = [
+        o
+        for o in covering
+        if o.tiers
+        and (o.input_per_mtok, o.output_per_mtok) == (winner.input_per_mtok, winner.output_per_mtok)
+    ]
+    return min(same_base, key=lambda o: source_rank(o.source, provider_slug), default=None)
+
+
 def resolve_timeline(observations: Sequence[Observation], provider_slug: str) -> list[Segment]:
     """The resolved history of one route from all sources' observations of it."""
     points = sorted(
@@ -149,7 +167,13 @@ def resolve_timeline(observations: Sequence[Observation], provider_slug: str) ->
         if not covering:
             continue
         winner = winner_at(covering, provider_slug)
-        if segments and winners[-1] is winner and segments[-1].end == start:
+        tiered = _tiers_for(winner, covering, provider_slug)
+        if (
+            segments
+            and winners[-1] is winner
+            and segments[-1].end == start
+            and segments[-1].state.tiers_source == (tiered.source if tiered else None)
+        ):
             segments[-1] = Segment(state=segments[-1].state, end=end)
             continue
         value = PriceValue.of(winner)
@@ -157,11 +181,12 @@ def resolve_timeline(observations: Sequence[Observation], provider_slug: str) ->
             value.input_per_mtok,
             value.output_per_mtok,
             value.cached_input_per_mtok,
-            value.tiers,
+            tuple(tiered.tiers) if tiered else value.tiers,
             winner.source,
             start,
             winner.stated_at,
             winner.confirmed_at,
+            tiered.source if tiered else None,
         )
         segments.append(Segment(state=state, end=end))
         winners.append(winner)

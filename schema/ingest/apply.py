@@ -163,7 +163,7 @@ def apply_snapshot(
     unmatched: dict[str, str] = {}
     for record in snapshot.records:
         route = catalog.identity.route(source, record)
-        if route.pseudo:  # a router's stand-in for other models (openrouter/auto): not a model
+        if route.pseudo and record.router is not False:  # a router (openrouter/auto)
             continue
         model = catalog.match(record, route)
         if model is None and source in MODEL_AUTHORITIES:
@@ -178,8 +178,7 @@ def apply_snapshot(
     session.flush()
     report.unmatched = len(unmatched)
     _record_unmatched(session, source, unmatched, now)
-    if source in MODEL_AUTHORITIES:
-        apply_model_facts(session, source, matched, now, stated)
+    apply_model_facts(session, source, matched, now, stated)
     routes = _one_record_per_route(matched, catalog)
     offerings = _ensure_offerings(session, routes, catalog, stated)
     listed = {

@@ -61,6 +61,9 @@ class Price(PriceColumns, Base):
     offering_id: Mapped[int] = mapped_column(ForeignKey("offerings.id"))
     source: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    tiers_source: Mapped[str | None] = mapped_column(String(100))
+    """The source that states the tiers, when another than ``source`` states the same base
+    price with tiers and ``source`` states none."""
 
     offering: Mapped[Offering] = relationship(lazy="raise")
 

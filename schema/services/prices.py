@@ -221,7 +221,8 @@ def _scheduled_starts(session: Session, source: str) -> dict[int, list[datetime]
         )
     )
     for offering_id, start in rows:
-        starts[offering_id].append(start)
+        if start is not None:
+            starts[offering_id].append(start)
     return starts
 
 
@@ -240,7 +241,8 @@ def _release_dates(session: Session, desired: Mapping[int, Any]) -> dict[int, da
             .where(Offering.id.in_(chunk), LlmModel.released_on.is_not(None))
         )
         for offering_id, day in rows:
-            found[offering_id] = datetime(day.year, day.month, day.day, tzinfo=UTC)
+            if day is not None:
+                found[offering_id] = datetime(day.year, day.month, day.day, tzinfo=UTC)
     return found
 
 
@@ -440,6 +442,7 @@ def _segment_of(row: Price) -> Segment:
         row.effective_from,
         row.stated_at,
         row.confirmed_at,
+        row.tiers_source,
     )
     return Segment(state=state, end=row.effective_to)
 
@@ -457,6 +460,7 @@ def _price_row(offering_id: int, segment: Segment, now: datetime) -> Price:
         effective_to=segment.end,
         stated_at=state.stated_at,
         confirmed_at=state.confirmed_at,
+        tiers_source=state.tiers_source,
         created_at=now,
     )
 

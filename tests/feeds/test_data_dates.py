@@ -10,31 +10,22 @@ and the start dates genai-prices and llm-prices state.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal as D
-from pathlib import Path
 
 import httpx
 import pytest
 from apply_helpers import table_contents
-from sqlalchemy import create_engine, select, text
+from catalog_copies import OfflineCatalog, imported_catalog
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from schema.catalog.importer import import_curated
-from schema.db.engine import make_engine, make_sessionmaker
 from schema.feeds.parse import parse_snapshot
 from schema.feeds.sources import KNOWN_FEEDS, bundled_path, bundled_stated_at, read_snapshot_file
 from schema.ingest.apply import apply_snapshot
-from schema.ingest.offline import import_offline_catalog
-from schema.migrations import upgrade
-from schema.models import HeldPriceChange, Offering, Price, Provider
+from schema.models import HeldPriceChange, LlmModel, Offering, Price, Provider
 from tests.conftest import (
-    POSTGRES_ADMIN_URL,
-    _create_postgres_database,
-    _drop_postgres_database,
-    _empty_all_tables,
     graphql,
 )
 
@@ -65,50 +56,14 @@ query ($slug: String!, $provider: String!) {
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def dated_catalog(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[str, list[str]]]:
-    """An offline catalog imported at LOADED_AT; yields its URL and copies to drop."""
-    workdir = tmp_path_factory.mktemp("dated")
-    if request.param == "sqlite":
-        pg_name, url = None, f"sqlite:///{workdir / 'dated.db'}"
-    else:
-        pg_name, url = _create_postgres_database()
-    copies: list[str] = []
-    try:
-        upgrade(url)
-        engine = make_engine(url)
-        _empty_all_tables(engine)
-        sessions = make_sessionmaker(engine)
-        import_curated(sessions, now=LOADED_AT)
-        outcomes = import_offline_catalog(sessions, now=lambda: LOADED_AT)
-        engine.dispose()
-        assert [outcome.status for outcome in outcomes] == ["SUCCEEDED"] * 5
-        yield url, copies
-    finally:
-        for name in [*copies, *([pg_name] if pg_name else [])]:
-            _drop_postgres_database(name)
+) -> Iterator[OfflineCatalog]:
+    yield from imported_catalog(request, tmp_path_factory, LOADED_AT)
 
 
 @pytest.fixture
-def database_url(dated_catalog: tuple[str, list[str]], tmp_path: Path) -> str:
+def database_url(dated_catalog: OfflineCatalog) -> str:
     """A fresh copy of the dated catalog for each test."""
-    url, copies = dated_catalog
-    if url.startswith("sqlite"):
-        import sqlite3
-
-        target = tmp_path / "copy.db"
-        source, copy = sqlite3.connect(url.removeprefix("sqlite:///")), sqlite3.connect(target)
-        source.backup(copy)
-        copy.close()
-        source.close()
-        return f"sqlite:///{target}"
-    template = url.rsplit("/", 1)[1]
-    name = f"{template}_{uuid.uuid4().hex[:6]}"
-    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
-    admin.dispose()
-    copies.append(name)
-    return url.rsplit("/", 1)[0] + f"/{name}"
+    return dated_catalog.copy()
 
 
 def _segments(data: dict[str, object]) -> list[tuple[str, str, str, str, str | None]]:
@@ -256,3 +211,180 @@ def test_the_wandb_unit_errors_are_held_on_first_load(sessions: sessionmaker[Ses
     assert all("median" in hold.reason and "ceiling" in hold.reason for hold in holds)
     assert shown == []
     assert others and all(amount < D(10) for amount in others)  # the correctly quoted ones
+
+
+FACTS = """
+query ($slug: String!) {
+  model(slug: $slug) {
+    openWeights capabilities releasedOn
+    sources { name field value creatorListing statedAsOf }
+  }
+}
+"""
+
+
+async def _facts(client: httpx.AsyncClient, slug: str) -> dict[str, object]:
+    answer = await graphql(client, FACTS, {"slug": slug})
+    assert "errors" not in answer, answer
+    model = answer["data"]["model"]  # type: ignore[index]
+    assert isinstance(model, dict)
+    return model
+
+
+def _claims(model: dict[str, object], field: str) -> dict[str, tuple[str, bool | None]]:
+    return {
+        source["name"]: (source["value"], source.get("creatorListing"))
+        for source in model["sources"]  # type: ignore[union-attr]
+        if source["field"] == field
+    }
+
+
+@pytest.mark.parametrize("slug", ["deepseek-v3", "deepseek-r1", "deepseek-v3.2"])
+async def test_deepseek_open_models_show_open_weights(client: httpx.AsyncClient, slug: str) -> None:
+    # models.dev lists them at several hosts that disagree (Alibaba, SiliconFlow: false;
+    # Together, OpenRouter: true): one claim, true because a host states it; R1 has the
+    # lab's own file (base_model), whose release date is R1's, not R1-0528's.
+    model = await _facts(client, slug)
+    assert model["openWeights"] is True
+    assert _claims(model, "openWeights")["models.dev"][0] == "true"
+    if slug == "deepseek-r1":
+        assert model["releasedOn"] == "2025-01-20"
+        assert _claims(model, "releasedOn")["models.dev"] == ("2025-01-20", True)
+
+
+async def test_claude_sonnet_5_is_structured_by_the_creator_api_record(
+    client: httpx.AsyncClient,
+) -> None:
+    # LiteLLM's record for Anthropic's own API states supports_response_schema (models.dev's
+    # Anthropic record does not state structured_output); each feed's claim is visible.
+    model = await _facts(client, "claude-sonnet-5")
+    assert "STRUCTURED_OUTPUTS" in model["capabilities"]  # type: ignore[operator]
+    claims = _claims(model, "capabilities")
+    assert "STRUCTURED_OUTPUTS" in claims["litellm"][0] and claims["litellm"][1] is True
+    assert claims["models.dev"][1] is True
+
+
+async def test_curated_capabilities_add_to_the_feed_claims(client: httpx.AsyncClient) -> None:
+    # The curated file states VISION and MULTIMODAL for Qwen3.5-4B; models.dev (SiliconFlow
+    # CN) states reasoning and tool calls. Both show, each with its source.
+    model = await _facts(client, "qwen3.5-4b")
+    assert {"VISION", "MULTIMODAL", "REASONING", "TOOL_USE", "FUNCTION_CALLING"} <= set(
+        model["capabilities"]  # type: ignore[arg-type]
+    )
+    claims = _claims(model, "capabilities")
+    assert "REASONING" in claims["models.dev"][0] and "TOOL_USE" in claims["models.dev"][0]
+    assert all(source["statedAsOf"] for source in model["sources"])  # type: ignore[union-attr]
+
+
+TIERED = """
+query ($models: [String!]!, $traffic: TrafficInput) {
+  comparison(models: $models, traffic: $traffic) {
+    ... on Comparison {
+      monthlyCosts {
+        model { slug } monthlyUsd tierUnknown
+        offering { provider { slug } price { tiers { minInputTokens } tiersSource } }
+      }
+    }
+    ... on ComparisonError { code message }
+  }
+}
+"""
+
+
+async def test_long_requests_cost_the_long_context_tiers(client: httpx.AsyncClient) -> None:
+    # 560M input and 300M output tokens (the default traffic) in 300,000-token requests:
+    # gpt-5.5 above OpenAI's 272K tier ($10/$45, LiteLLM) = 5,600 + 13,500 = 19,100;
+    # gemini-3.1-pro-preview above Google's 200K tier ($4/$18) = 2,240 + 5,400 = 7,640.
+    # OpenRouter states no tiers: its gemini route takes LiteLLM's tiers for the same base
+    # price ($2/$12); its gpt-5.5 route has none from any source, so it is not used.
+    traffic = {
+        "inputTokensPerMonth": 560_000_000,
+        "outputTokensPerMonth": 300_000_000,
+        "averageInputTokensPerRequest": 300_000,
+    }
+    answer = await graphql(
+        client, TIERED, {"models": ["gpt-5.5", "gemini-3.1-pro-preview"], "traffic": traffic}
+    )
+    assert "errors" not in answer, answer
+    costs = answer["data"]["comparison"]["monthlyCosts"]  # type: ignore[index]
+    assert [(c["model"]["slug"], c["monthlyUsd"], c["tierUnknown"]) for c in costs] == [
+        ("gpt-5.5", "19100.00", False),
+        ("gemini-3.1-pro-preview", "7640.00", False),
+    ]
+    assert all(c["offering"]["price"]["tiers"] for c in costs)
+
+
+async def test_a_route_without_stated_tiers_says_so(
+    client: httpx.AsyncClient, sessions: sessionmaker[Session]
+) -> None:
+    # Only OpenRouter's gpt-5.5 route is left: no source states its tiers, while OpenAI's
+    # route has a 272K tier, so the base-rate estimate is flagged.
+    query = """
+    query ($traffic: TrafficInput) {
+      comparison(models: ["gpt-5.5", "gemini-3.1-pro-preview"], traffic: $traffic) {
+        ... on Comparison { monthlyCosts { monthlyUsd tierUnknown } }
+      }
+    }
+    """
+    with sessions.begin() as session:  # as if every other gpt-5.5 route were withdrawn
+        model = session.scalars(select(LlmModel.id).where(LlmModel.slug == "gpt-5.5")).one()
+        openrouter = session.scalars(select(Provider.id).where(Provider.slug == "openrouter")).one()
+        for offering in session.scalars(select(Offering).where(Offering.model_id == model)):
+            if offering.provider_id != openrouter:
+                offering.status = "DEPRECATED"
+    traffic = {
+        "inputTokensPerMonth": 560_000_000,
+        "outputTokensPerMonth": 300_000_000,
+        "averageInputTokensPerRequest": 300_000,
+    }
+    answer = await graphql(client, query, {"traffic": traffic})
+    costs = answer["data"]["comparison"]["monthlyCosts"]  # type: ignore[index]
+    assert costs[0] == {"monthlyUsd": "11800.00", "tierUnknown": True}
+
+
+DATES = """
+query ($slug: String!) {
+  model(slug: $slug) {
+    releasedOn releasedOnPrecision knowledgeCutoff knowledgeCutoffPrecision contextWindow
+    sources { name field value }
+  }
+}
+"""
+
+
+async def _model(client: httpx.AsyncClient, slug: str) -> dict[str, object]:
+    answer = await graphql(client, DATES, {"slug": slug})
+    assert "errors" not in answer, answer
+    model = answer["data"]["model"]  # type: ignore[index]
+    assert isinstance(model, dict), slug
+    return model
+
+
+async def test_month_precision_stays_a_month_unless_a_day_of_it_is_stated(
+    client: httpx.AsyncClient,
+) -> None:
+    # models.dev states Qwen3-235B's release as 2025-04, OpenRouter as 2025-04-28: they
+    # differ only in precision, so the day wins.
+    qwen = await _model(client, "qwen3-235b-a22b")
+    assert (qwen["releasedOn"], qwen["releasedOnPrecision"]) == ("2025-04-28", "DAY")
+    assert _claims(qwen, "releasedOn") == {
+        "models.dev": ("2025-04", None),
+        "openrouter": ("2025-04-28", None),
+    }
+    # models.dev states deepseek-chat's knowledge cut-off as 2025-09 and nobody a day.
+    deepseek = await _model(client, "deepseek-chat")
+    assert (deepseek["knowledgeCutoff"], deepseek["knowledgeCutoffPrecision"]) == (
+        "2025-09-01",
+        "MONTH",
+    )
+
+
+async def test_small_facts(client: httpx.AsyncClient) -> None:
+    # A real model under OpenRouter's own prefix is kept; its routers are not models.
+    owl = await _model(client, "owl-alpha")
+    assert owl["contextWindow"] == 1048756
+    answer = await graphql(client, '{ model(slug: "auto") { slug } }')
+    assert answer["data"] == {"model": None}
+    # models.dev states whisper's context as 0: unknown, not zero.
+    whisper = await _model(client, "whisper-large-v3")
+    assert whisper["contextWindow"] is None

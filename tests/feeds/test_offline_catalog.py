@@ -7,11 +7,8 @@ PostgreSQL template database), so every test starts from the same imported catal
 
 from __future__ import annotations
 
-import sqlite3
-import uuid
 from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal as D
 from pathlib import Path
@@ -31,24 +28,18 @@ from apply_helpers import (
     table_contents,
     value_of,
 )
-from sqlalchemy import create_engine, select, text
+from catalog_copies import OfflineCatalog, imported_catalog
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from schema.catalog.importer import import_curated
-from schema.db.engine import make_engine, make_sessionmaker
 from schema.domain.names import alias_key
 from schema.feeds.parse import parse_snapshot
 from schema.feeds.sources import BUNDLED_DIR, read_snapshot_file
 from schema.ingest.apply import apply_snapshot
 from schema.ingest.identity import load_identity
-from schema.ingest.offline import import_offline_catalog, import_snapshot_file
-from schema.migrations import upgrade
+from schema.ingest.offline import import_snapshot_file
 from schema.models import LlmModel, ModelAlias
 from tests.conftest import (
-    POSTGRES_ADMIN_URL,
-    _create_postgres_database,
-    _drop_postgres_database,
-    _empty_all_tables,
     graphql,
 )
 
@@ -65,57 +56,11 @@ OUTRANKS_LITELLM = "curated"
 """With the provider's own feed, the only source whose price beats LiteLLM's on a route."""
 
 
-@dataclass
-class OfflineCatalog:
-    """An imported offline catalog to copy from (never used directly by a test)."""
-
-    backend: str
-    url: str
-    workdir: Path
-    copies: list[str] = field(default_factory=list)
-
-    def copy(self) -> str:
-        if self.backend == "sqlite":
-            target = self.workdir / f"copy-{uuid.uuid4().hex[:8]}.db"
-            source = sqlite3.connect(self.url.removeprefix("sqlite:///"))
-            copy = sqlite3.connect(target)
-            source.backup(copy)
-            copy.close()
-            source.close()
-            return f"sqlite:///{target}"
-        template = self.url.rsplit("/", 1)[1]
-        name = f"{template}_{len(self.copies)}"
-        admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
-        admin.dispose()
-        self.copies.append(name)
-        return self.url.rsplit("/", 1)[0] + f"/{name}"
-
-
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def offline_catalog(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[OfflineCatalog]:
-    workdir = tmp_path_factory.mktemp("offline")
-    if request.param == "sqlite":
-        pg_name, url = None, f"sqlite:///{workdir / 'offline.db'}"
-    else:
-        pg_name, url = _create_postgres_database()
-    catalog = OfflineCatalog(request.param, url, workdir)
-    try:
-        upgrade(url)
-        engine = make_engine(url)
-        _empty_all_tables(engine)
-        sessions = make_sessionmaker(engine)
-        import_curated(sessions, now=OFFLINE_AT)
-        outcomes = import_offline_catalog(sessions, now=lambda: OFFLINE_AT)
-        engine.dispose()
-        assert [outcome.status for outcome in outcomes] == ["SUCCEEDED"] * 5
-        yield catalog
-    finally:
-        for name in [*catalog.copies, *([pg_name] if pg_name else [])]:
-            _drop_postgres_database(name)
+    yield from imported_catalog(request, tmp_path_factory, OFFLINE_AT)
 
 
 @pytest.fixture

@@ -35,10 +35,23 @@ class CapabilityEnum(Enum):
     CODE_EXECUTION = "CODE_EXECUTION"
 
 
+@strawberry.enum(
+    name="DatePrecision",
+    description="How precisely a source states a date: to the day, or to the month only (then the date is the first of that month).",
+)
+class DatePrecisionEnum(Enum):
+    DAY = "DAY"
+    MONTH = "MONTH"
+
+
 @strawberry.enum(name="OfferingStatus")
 class OfferingStatusEnum(Enum):
     ACTIVE = "ACTIVE"
     DEPRECATED = "DEPRECATED"
+
+
+def _precision(value: str | None) -> DatePrecisionEnum | None:
+    return DatePrecisionEnum(value) if value else None
 
 
 @strawberry.type(name="Organization")
@@ -78,6 +91,9 @@ class PriceType:
     last_confirmed_at: datetime | None = strawberry.field(
         description="The data date of the latest snapshot of that source that still states it."
     )
+    tiers_source: str | None = strawberry.field(
+        description="The source that states the tiers, when the price's own source states none and that source states the same base price with tiers."
+    )
 
     @classmethod
     def from_row(cls, row: Price | PriceState) -> PriceType:
@@ -100,6 +116,7 @@ class PriceType:
             source=row.source,
             stated_as_of=row.stated_at,
             last_confirmed_at=row.confirmed_at,
+            tiers_source=row.tiers_source,
         )
 
 
@@ -212,6 +229,9 @@ class SourceType:
     value: str | None = strawberry.field(
         description="What the source claims for that field, as text; it may differ from the value shown."
     )
+    creator_listing: bool = strawberry.field(
+        description="True when the claim is the creator's own listing in that feed (its own API's record, or a record built on the lab's own file); such claims outrank hosts' copies."
+    )
 
     @classmethod
     def from_row(cls, row: FactSource) -> SourceType:
@@ -222,6 +242,7 @@ class SourceType:
             stated_as_of=row.stated_at,
             field=row.field,
             value=row.value,
+            creator_listing=row.from_creator,
         )
 
 
@@ -252,6 +273,12 @@ class ModelType:
     )
     open_weights: bool | None
     knowledge_cutoff: date | None
+    released_on_precision: DatePrecisionEnum | None = strawberry.field(
+        description="MONTH when the source shown states the release month only (releasedOn is then the first of it)."
+    )
+    knowledge_cutoff_precision: DatePrecisionEnum | None = strawberry.field(
+        description="MONTH when the source shown states the cut-off month only (knowledgeCutoff is then the first of it)."
+    )
     input_modalities: list[str]
     output_modalities: list[str]
     capabilities: list[CapabilityEnum]
@@ -276,6 +303,8 @@ class ModelType:
             license=row.license,
             open_weights=row.open_weights,
             knowledge_cutoff=row.knowledge_cutoff,
+            released_on_precision=_precision(row.released_on_precision),
+            knowledge_cutoff_precision=_precision(row.knowledge_cutoff_precision),
             input_modalities=list(row.input_modalities or []),
             output_modalities=list(row.output_modalities or []),
             capabilities=[CapabilityEnum(name) for name in row.capabilities or []],
