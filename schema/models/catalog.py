@@ -178,8 +178,8 @@ class FactSource(Base):
     retrieved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     """When llmref read the claim."""
     stated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    """The date the source states it as of: its record's own date, else its snapshot's
-    data date (never a load time)."""
+    """The date the source states it as of: its snapshot's data date (the curated file:
+    the date its source was checked), never a load time."""
     from_creator: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     """True when the claim is the creator's own listing (its own API's record, or a
     models.dev record built on the lab's file); such claims outrank hosts' copies."""

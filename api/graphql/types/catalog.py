@@ -221,7 +221,7 @@ class SourceType:
     url: str | None
     retrieved_at: datetime | None = strawberry.field(description="When llmref read the claim.")
     stated_as_of: datetime | None = strawberry.field(
-        description="The date the source states the claim as of: its record's own date, else its snapshot's data date."
+        description="The date the source states the claim as of: the data date of its snapshot (the curated file: the date its source was checked), never a load time."
     )
     field: str | None = strawberry.field(
         description="The fact this source speaks to, e.g. 'contextWindow'; null for a source of the whole record."
