@@ -41,10 +41,11 @@ from schema.services.prices import chunked
 
 MODEL_AUTHORITIES = ("models.dev", "openrouter")
 """Feeds whose names may create models; others only match (docs/data.md)."""
-FACT_PRIORITY = (CURATED, *MODEL_AUTHORITIES)
-"""Whose claim about a model fact is shown, best first (creator listings before hosts)."""
 CAPABILITY_FEEDS = ("litellm", "genai-prices", "llm-prices")
 """Feeds that describe routes: only their creator listing's capabilities are claims."""
+FACT_FEEDS = (*MODEL_AUTHORITIES, *CAPABILITY_FEEDS)
+"""Feed order among claims of the same kind (after the curated file; creator listings
+before hosts' copies)."""
 MODEL_FACTS = (
     "context_window",
     "max_output_tokens",
@@ -221,8 +222,7 @@ def _rank(row: FactSource) -> tuple[int, int]:
     """Curated first; then creator listings before hosts; each in feed order."""
     if row.origin == CURATED:
         return (0, 0)
-    order = (*MODEL_AUTHORITIES, *CAPABILITY_FEEDS)
-    position = order.index(row.origin) if row.origin in order else len(order)
+    position = FACT_FEEDS.index(row.origin) if row.origin in FACT_FEEDS else len(FACT_FEEDS)
     return (1 if row.from_creator else 2, position)
 
 
