@@ -6,6 +6,7 @@ import os
 import shutil
 import sys
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -22,7 +23,7 @@ from schema.db.base import utcnow
 from schema.db.engine import make_engine, make_sessionmaker, session_scope
 from schema.db.setup_lock import database_setup_lock
 from schema.events import publisher
-from schema.feeds.sources import KNOWN_FEEDS
+from schema.feeds.sources import KNOWN_FEEDS, bundled_catalog_dates
 from schema.ingest.offline import RunAlreadyOpen, import_offline_catalog, import_snapshot_file
 from schema.ingest.scheduling import UnknownFeedSource, postpone_all
 from schema.ingest.sync import RunOutcome
@@ -170,6 +171,19 @@ def _load_offline_catalog(
         postpone_all(session, now=utcnow())
         models = catalog_size(session)
     typer.echo(f"Offline catalog loaded: {models[0]} models, {models[1]} offerings.", err=True)
+    typer.echo(catalog_age(bundled_catalog_dates(), utcnow()), err=True)
+
+
+def catalog_age(dates: dict[str, datetime], now: datetime) -> str:
+    """How old the offline catalog's data is: each feed's data date, and the age in days."""
+    listed = ", ".join(
+        f"{kind} {at:%Y-%m-%d}" for kind, at in sorted(dates.items(), key=lambda i: i[1])
+    )
+    newest, oldest = max(dates.values()), min(dates.values())
+    return (
+        f"Its data is {(now - newest).days} to {(now - oldest).days} days old "
+        f"(data dates: {listed}); live feeds update it when workers or the embedded runner poll."
+    )
 
 
 @app.command()

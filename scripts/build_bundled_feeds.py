@@ -64,6 +64,18 @@ CATALOG = {
     "llm-prices": "llm-prices/vendors.json.gz",
 }
 """The one snapshot per feed kind that the offline catalog loads."""
+STATED_AT = {
+    "openrouter/models.json.gz": "2026-05-15T15:00:32Z",
+    "litellm/model_prices_and_context_window.json.gz": "2026-07-24T18:23:43Z",
+    "litellm/history/2026-07-01_f32e5ff0.json.gz": "2026-07-01T01:56:47Z",
+    "litellm/history/2026-07-03_f6ae3781.json.gz": "2026-07-03T20:19:29Z",
+    "genai-prices/data.json.gz": "2026-08-21T20:02:24Z",
+    "models.dev/api.json.gz": "2026-07-01T16:40:28Z",
+    "llm-prices/vendors.json.gz": "2026-08-06T01:25:35Z",
+    "llm-prices/current-v1.json.gz": "2026-08-06T01:25:35Z",
+}
+"""Each bundled file's data date (../shared/feeds/SOURCES.md: the commit time of the
+snapshot, or the file's own timestamp): the date its numbers are stated as of."""
 
 
 def build(shared: Path) -> dict[str, bytes]:
@@ -93,6 +105,7 @@ def build(shared: Path) -> dict[str, bytes]:
                 "derived": derived,
                 "sha256": hashlib.sha256(data).hexdigest(),
                 "bytes": len(data),
+                "stated_at": STATED_AT[target],
             }
             for target, (kind, data, derived) in sorted(contents.items())
         ],

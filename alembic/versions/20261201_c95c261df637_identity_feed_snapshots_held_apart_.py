@@ -25,6 +25,7 @@ def upgrade() -> None:
         sa.Column("source", sa.String(length=100), nullable=False),
         sa.Column("records", sa.LargeBinary(), nullable=False),
         sa.Column("stored_at", schema.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("stated_at", schema.db.types.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("source", name=op.f("pk_feed_snapshots")),
     )
     with op.batch_alter_table("unmatched_names", schema=None) as batch_op:

@@ -25,6 +25,7 @@ from schema.domain.comparison import (
 from schema.domain.comparison import comparison_key as canonical_key
 from schema.domain.comparison_errors import ComparisonProblem, validate_request
 from schema.domain.costs import Traffic
+from schema.domain.facts import as_stated
 from schema.models import LlmModel
 
 RELATED_PER_MODEL = 2
@@ -135,7 +136,7 @@ async def load_model_facts(loaders: Loaders, models: Sequence[LlmModel]) -> list
                 slug=model.slug,
                 name=model.name,
                 creator_name=creator.name if creator is not None else None,
-                released_on=model.released_on,
+                released_on=as_stated(model.released_on, model.released_on_precision),
                 context_window=model.context_window,
                 max_output_tokens=model.max_output_tokens,
                 parameters_billions=model.parameters_billions,

@@ -14,6 +14,7 @@ from schema.domain.facts import api_field_name, fact_text
 from schema.domain.names import alias_key
 from schema.domain.observations import PriceObservation
 from schema.domain.prices import CURATED
+from schema.ingest.facts import resolve_model_facts
 from schema.models import (
     Benchmark,
     BenchmarkScore,
@@ -121,7 +122,18 @@ def load_curated(session: Session, catalog: CuratedCatalog, *, now: datetime) ->
                 ]
     touched = sync_listings(session, source=CURATED, listed=listed, now=now)
     refresh_offerings(session, touched | listed.keys(), now=now)
-    changed = replace_observations(session, source=CURATED, desired=desired, now=now, run_id=None)
+    checked = max(
+        (_start_of(source.retrieved_at) for source in catalog.sources.values()), default=now
+    )
+    changed = replace_observations(
+        session,
+        source=CURATED,
+        desired=desired,
+        stated_at=min(checked, now),
+        now=now,
+        run_id=None,
+    )
+    resolve_model_facts(session, report.model_ids)
     changes = resolve_prices(session, changed, now=now, run_id=None)
     report.price_changes = len(changes)
     return report
@@ -178,6 +190,7 @@ def _replace_curated_provenance(
                 field=fact,
                 value=value,
                 retrieved_at=_start_of(source.retrieved_at),
+                stated_at=_start_of(source.retrieved_at),
             )
         )
 

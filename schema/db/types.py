@@ -114,6 +114,9 @@ class PriceTierList(TypeDecorator[tuple[PriceTierObservation, ...]]):
         return tiers_from_json(json.loads(value)) if value else ()
 
 
+_STATED_DATES = ("stated_at", "confirmed_at")
+
+
 class PriceStateJSON(TypeDecorator[PriceState]):
     """A resolved price as it was (value, source, since when), kept exact as JSON text."""
 
@@ -133,6 +136,12 @@ class PriceStateJSON(TypeDecorator[PriceState]):
                 "tiers": tiers_to_json(value.tiers),
                 "source": value.source,
                 "effective_from": value.effective_from.astimezone(UTC).isoformat(),
+                **{
+                    name: moment.astimezone(UTC).isoformat()
+                    for name in _STATED_DATES
+                    if (moment := getattr(value, name)) is not None
+                },
+                **({"tiers_source": value.tiers_source} if value.tiers_source else {}),
             }
         )
 
@@ -146,4 +155,9 @@ class PriceStateJSON(TypeDecorator[PriceState]):
             tiers=tiers_from_json(data["tiers"]),
             source=data["source"],
             effective_from=datetime.fromisoformat(data["effective_from"]),
+            **{
+                name: datetime.fromisoformat(data[name]) if name in data else None
+                for name in _STATED_DATES
+            },
+            tiers_source=data.get("tiers_source"),
         )

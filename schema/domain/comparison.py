@@ -47,7 +47,10 @@ Costs
 -----
 A model's estimate uses ``costs.cheapest_route`` over its active routes (the cheapest at
 the traffic with a complete price; ties: provider slug, then provider model id) and
-``costs.monthly_cost`` (cached share and long-context tiers). Estimates stay exact; they
+``costs.monthly_cost`` (cached share and long-context tiers). A route that states no
+tiers while another route of the model has a tier the average request reaches is used only
+when no other route has a complete price, and then ``MonthlyCost.tier_unknown`` says the
+estimate may be too low. Estimates stay exact; they
 are rounded half-even to cents only in ``MonthlyCost.monthly_usd``, and ``cost_delta`` is
 the exact difference rounded once.
 
@@ -179,6 +182,9 @@ class MonthlyCost:
     monthly_usd: Decimal | None
     offering_id: int | None
     reason: str | None
+    tier_unknown: bool = False
+    """No source states long-context tiers for the route used, while another route of the
+    model charges a tier at the request size: the estimate may be too low."""
 
 
 @dataclass(frozen=True)
@@ -284,15 +290,32 @@ def best_index(values: Sequence[Ranked | None], *, lowest: bool = False) -> int 
 
 def estimate(model: ModelFacts, traffic: Traffic) -> Estimate:
     """The cheapest active route with a complete price at ``traffic`` (ties: provider slug,
-    then provider model id) and its exact monthly cost; both None when no route has one."""
+    then provider model id) and its exact monthly cost; both None when no route has one.
+    Routes whose long-context tiers are unknown (``tier_unknown``) are used only when no
+    other route has a complete price."""
     candidates = [
         (route, route.price, route.provider_slug, route.provider_model_id)
         for route in model.active_routes
     ]
-    route = cheapest_route(candidates, traffic)
+    tiers_known = [item for item in candidates if not tier_unknown(model, item[0], traffic)]
+    route = cheapest_route(tiers_known, traffic) or cheapest_route(candidates, traffic)
     if route is None:
         return Estimate(None, None)
     return Estimate(route, monthly_cost(route.price, traffic))
+
+
+def tier_unknown(model: ModelFacts, route: RouteFacts, traffic: Traffic) -> bool:
+    """Whether ``route`` states no tiers while another route of the model has a tier that
+    a request of the traffic's average size reaches."""
+    size = traffic.average_input_tokens_per_request
+    if size is None or route.price is None or route.price.tiers:
+        return False
+    return any(
+        tier.min_input_tokens <= size
+        for other in model.routes
+        if other.price is not None and other is not route
+        for tier in other.price.tiers
+    )
 
 
 def cheapest_output_price(model: ModelFacts) -> Decimal | None:
@@ -440,7 +463,14 @@ def _monthly_costs(findings: Findings) -> tuple[MonthlyCost, ...]:
             costs.append(MonthlyCost(model.slug, False, None, None, text.no_estimate_reason(model)))
         else:
             costs.append(
-                MonthlyCost(model.slug, True, round_cents(item.usd), item.route.offering_id, None)
+                MonthlyCost(
+                    model.slug,
+                    True,
+                    round_cents(item.usd),
+                    item.route.offering_id,
+                    None,
+                    tier_unknown(model, item.route, findings.traffic),
+                )
             )
     return tuple(costs)
 

@@ -189,9 +189,7 @@ def verdict(findings: Findings) -> str:
     else:
         pick = findings.recommended
         leads = findings.leads(pick)
-        why = f"it leads on {len(leads)} of {len(SIGNALS)} signals"
-        if leads:
-            why += f" ({join_words(signal.lower() for signal in leads)})"
+        why = _leads_phrase(leads)
         if findings.decided_by is not None:
             tied = [names[s] for s, count in counts.items() if count == counts[pick] and s != pick]
             why += f", as many as {join_words(tied)}, and wins the tie-break on "
@@ -206,6 +204,19 @@ def verdict(findings: Findings) -> str:
         else:
             sentences.append(f"{model.name} leads on none of these signals.")
     return " ".join(sentences)
+
+
+def _leads_phrase(leads: Sequence[str]) -> str:
+    """What a model leads, counted against the signals the scorecard shows; the two
+    signals without a row are named, not counted."""
+    rows = [signal for signal in leads if signal in SCORECARD_SIGNALS]
+    others = [signal for signal in leads if signal not in SCORECARD_SIGNALS]
+    why = f"it leads on {len(rows)} of the {len(SCORECARD_SIGNALS)} scorecard signals"
+    if rows:
+        why += f" ({join_words(signal.lower() for signal in rows)})"
+    if others:
+        why += f" and on {join_words(signal.lower() for signal in others)}"
+    return why
 
 
 def _decision_fit_reason(findings: Findings, index: int) -> str:

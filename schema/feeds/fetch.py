@@ -7,6 +7,8 @@ that the task retries; anything else that cannot give a snapshot raises FetchErr
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 
 import httpx
 
@@ -29,6 +31,9 @@ class FetchResult:
     raw: bytes | None
     etag: str | None
     last_modified: str | None
+    stated_at: datetime | None = None
+    """When the transport says the content dates from: the HTTP Last-Modified time, or a
+    bundled file's recorded data date; None when it says nothing."""
 
 
 @dataclass(frozen=True)
@@ -63,9 +68,8 @@ def fetch_feed(
             if response.status_code >= 400:
                 raise FetchError(f"{url} answered HTTP {response.status_code}")
             body = _read_capped(response, url, limits.max_bytes)
-            return FetchResult(
-                body, response.headers.get("etag"), response.headers.get("last-modified")
-            )
+            modified = response.headers.get("last-modified")
+            return FetchResult(body, response.headers.get("etag"), modified, http_date(modified))
     except httpx.TransportError as error:  # connect errors, timeouts, broken reads
         raise TransientFetchError(f"{url}: {type(error).__name__}: {error}") from error
 
@@ -82,3 +86,14 @@ def _read_capped(response: httpx.Response, url: str, max_bytes: int) -> bytes:
             raise FetchError(f"{url}: over the {max_bytes:,}-byte limit")
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def http_date(value: str | None) -> datetime | None:
+    """An HTTP date header as aware UTC; None when absent or unreadable."""
+    if not value:
+        return None
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

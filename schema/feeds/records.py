@@ -58,6 +58,12 @@ class FeedRecord:
     """Dated prices the feed carries besides the current one (past and future)."""
     url: str | None = None
     """Where a person can check this record (the feed's page or file for it)."""
+    router: bool | None = None
+    """True when the feed states the entry routes to other models (OpenRouter's
+    ``tokenizer: "Router"``: openrouter/auto), False when it states a model of its own."""
+    creator_listing: bool = False
+    """The record is built on the creator's own listing of the model (models.dev's
+    ``base_model``, the lab's own file), so its model facts are the creator's."""
 
 
 @dataclass(frozen=True)

@@ -16,16 +16,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from schema.domain.costs import DEFAULT_TRAFFIC, monthly_cost
-from schema.domain.facts import CAPABILITIES, api_field_name, fact_text
 from schema.domain.names import alias_key
 from schema.domain.prices import CURATED, DEFAULT_IMPLAUSIBLE_FACTOR
 from schema.feeds.records import FeedRecord, ParsedSnapshot
+from schema.ingest.facts import apply_model_facts
 from schema.ingest.identity import Creator, Identity, Route, load_identity
 from schema.ingest.merge import merge_model
-from schema.ingest.resolve import MODEL_AUTHORITIES, UNMATCHED, NameNote, resolve
-from schema.ingest.snapshots import store_records, stored_records
+from schema.ingest.resolve import UNMATCHED, NameNote, resolve
+from schema.ingest.snapshots import stated_dates, store_records, stored_records
 from schema.models import (
-    FactSource,
     LlmModel,
     ModelAlias,
     Offering,
@@ -44,19 +43,6 @@ from schema.services.prices import (
 
 TYING_FEEDS = ("openrouter", "models.dev")
 """Feeds whose identity hints are ties of identity (the others' are price groups)."""
-FACT_PRIORITY = (CURATED, *MODEL_AUTHORITIES)
-"""Whose claim about a model fact is shown, best first."""
-MODEL_FACTS = (
-    "context_window",
-    "max_output_tokens",
-    "input_modalities",
-    "output_modalities",
-    "capabilities",
-    "released_on",
-    "knowledge_cutoff",
-    "license",
-    "open_weights",
-)
 
 
 @dataclass
@@ -91,12 +77,14 @@ class _Catalog:
         snapshot: ParsedSnapshot,
         identity: Identity,
         now: datetime,
+        stated: datetime,
     ) -> None:
         self.session = session
         self.identity = identity
-        store_records(session, source, snapshot.records, now=now)
+        store_records(session, source, snapshot.records, now=now, stated_at=stated)
         session.flush()
         self.records_by_feed = stored_records(session)
+        self.stated_by_feed = stated_dates(session)
         curated: dict[str, list[str]] = defaultdict(list)
         for slug, name in session.execute(
             select(LlmModel.slug, ModelAlias.name)
@@ -241,6 +229,7 @@ def apply_snapshot(
     *,
     source: str,
     now: datetime,
+    stated_at: datetime | None = None,
     run_id: int | None = None,
     identity: Identity | None = None,
     implausible_factor: Decimal = DEFAULT_IMPLAUSIBLE_FACTOR,
@@ -249,11 +238,21 @@ def apply_snapshot(
     feed's latest records, then upsert providers, models, aliases, routes and ``source``'s
     observations; rebuild the resolved prices of the routes whose observations changed and
     write their events. A feed whose names now resolve otherwise (this snapshot brought
-    the evidence) has its routes rebuilt from its stored records in the same transaction."""
-    catalog = _Catalog(session, source, snapshot, identity or load_identity(), now)
+    the evidence) has its routes rebuilt from its stored records in the same transaction.
+    The data date is the snapshot's own timestamp, else ``stated_at`` (what the transport
+    states), else ``now`` (when it is read), and never later than ``now`` (docs/data.md);
+    a rebuilt feed keeps the data date of its own last snapshot."""
+    stated = min(snapshot.published_at or stated_at or now, now)
+    catalog = _Catalog(session, source, snapshot, identity or load_identity(), now, stated)
     _record_names(session, catalog.resolution.notes, now)
     report = _apply_feed(
-        catalog, snapshot.records, source=source, now=now, run_id=run_id, factor=implausible_factor
+        catalog,
+        snapshot.records,
+        source=source,
+        now=now,
+        stated=stated,
+        run_id=run_id,
+        factor=implausible_factor,
     )
     report.seen, report.invalid = len(snapshot.records), len(snapshot.invalid)
     report.unmatched = len(
@@ -267,7 +266,13 @@ def apply_snapshot(
         records = catalog.records_by_feed[other]
         if _aliases_stale(session, other, _desired_aliases(other, catalog.matched(other, records))):
             again = _apply_feed(
-                catalog, records, source=other, now=now, run_id=run_id, factor=implausible_factor
+                catalog,
+                records,
+                source=other,
+                now=now,
+                stated=catalog.stated_by_feed[other],
+                run_id=run_id,
+                factor=implausible_factor,
             )
             report.events += again.events
             report.model_ids |= again.model_ids
@@ -280,6 +285,7 @@ def _apply_feed(
     *,
     source: str,
     now: datetime,
+    stated: datetime,
     run_id: int | None,
     factor: Decimal,
 ) -> ApplyReport:
@@ -292,10 +298,9 @@ def _apply_feed(
         catalog.provider(item.route)
     session.flush()
     _sync_aliases(session, source, _desired_aliases(source, matched))
-    if source in MODEL_AUTHORITIES:
-        _apply_model_facts(session, source, matched, now)
+    apply_model_facts(session, source, matched, now, stated)
     routes = _one_record_per_route(matched, catalog)
-    offerings = _ensure_offerings(session, routes, catalog, now)
+    offerings = _ensure_offerings(session, routes, catalog, stated)
     listed = {
         offerings[key].id: (item.route.model_id, item.record.context_window)
         for key, item in routes.items()
@@ -308,10 +313,18 @@ def _apply_feed(
         if item.record.price is not None or item.record.price_history
     }
     touched = sync_listings(session, source=source, listed=listed, now=now)
-    refresh_offerings(session, touched, now=now)
-    guard = PriceGuard(session, source=source, now=now, run_id=run_id, factor=factor)
+    refresh_offerings(session, touched, now=stated)
+    guard = PriceGuard(
+        session, source=source, now=now, stated_at=stated, run_id=run_id, factor=factor
+    )
     changed = replace_observations(
-        session, source=source, desired=desired, now=now, run_id=run_id, guard=guard
+        session,
+        source=source,
+        desired=desired,
+        stated_at=stated,
+        now=now,
+        run_id=run_id,
+        guard=guard,
     )
     report.held = guard.held
     report.events = resolve_prices(session, changed, now=now, run_id=run_id)
@@ -419,77 +432,3 @@ def _record_names(session: Session, notes: list[NameNote], now: datetime) -> Non
         for (name, feed, provider, kind), reason in wanted.items()
         if (name, feed, provider, kind) not in existing
     )
-
-
-def _fact_value(record: FeedRecord, name: str) -> Any:
-    value = getattr(record, name)
-    if name == "capabilities" and value is not None:
-        return tuple(c for c in CAPABILITIES if c in value)
-    return tuple(value) if isinstance(value, list) else value
-
-
-def _consensus(records: list[FeedRecord], name: str) -> Any:
-    """A feed's claim for a model fact when it lists the model on several routes: the
-    value most of them state; ties go to the first route in provider order."""
-    values = [value for record in records if (value := _fact_value(record, name)) is not None]
-    if not values:
-        return None
-    counts = Counter(values)
-    return max(values, key=lambda value: (counts[value], -values.index(value)))
-
-
-def _apply_model_facts(
-    session: Session, source: str, matched: list[_Matched], now: datetime
-) -> None:
-    """Record this feed's claims about each model it lists (Model.sources), and show a
-    claim unless a higher-priority source states that fact."""
-    by_model: dict[int, list[_Matched]] = defaultdict(list)
-    for item in sorted(
-        matched, key=lambda i: (i.route.provider.slug, i.route.region, i.record.provider_model_id)
-    ):
-        by_model[item.model.id].append(item)
-    mine = {
-        (row.model_id, row.field): row
-        for row in session.scalars(select(FactSource).where(FactSource.origin == source))
-    }
-    better = set(FACT_PRIORITY[: FACT_PRIORITY.index(source)])
-    outranked = {
-        (model_id, fact)
-        for model_id, fact in session.execute(
-            select(FactSource.model_id, FactSource.field).where(FactSource.origin.in_(better))
-        )
-    }
-    claimed: set[tuple[int, str | None]] = set()
-    for model_id, items in by_model.items():
-        model = items[0].model
-        records = [item.record for item in items]
-        url = next((record.url for record in records if record.url), None)
-        claims: dict[str | None, str | None] = {None: None}
-        for name in MODEL_FACTS:
-            value = _consensus(records, name)
-            if value is None:
-                continue
-            fact = api_field_name(name)
-            claims[fact] = fact_text(value)
-            if (model_id, fact) not in outranked:
-                setattr(model, name, list(value) if isinstance(value, tuple) else value)
-        for fact, text in claims.items():
-            claimed.add((model_id, fact))
-            row = mine.get((model_id, fact))
-            if row is None:
-                session.add(
-                    FactSource(
-                        model_id=model_id,
-                        source=source,
-                        origin=source,
-                        url=url,
-                        field=fact,
-                        value=text,
-                        retrieved_at=now,
-                    )
-                )
-            elif (row.value, row.url) != (text, url):
-                row.value, row.url, row.retrieved_at = text, url, now
-    for key, row in mine.items():
-        if key not in claimed:
-            session.delete(row)

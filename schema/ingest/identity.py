@@ -137,6 +137,10 @@ class Identity:
                 return f"curated: {reason}"
         return None
 
+    def is_known_creator(self, slug: str) -> bool:
+        """Whether ``slug`` is a creator this file lists (a lab, not a host's name)."""
+        return any(creator.slug == slug for creator in self._creators.values())
+
     def route(self, feed: str, record: FeedRecord) -> Route:
         provider = self.provider(feed, record.provider, record.provider_name)
         model_id = record.provider_model_id

@@ -11,7 +11,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from schema.db.base import utcnow
 from schema.db.engine import session_scope
 from schema.feeds.fetch import FetchResult
-from schema.feeds.sources import KNOWN_FEEDS, bundled_path, read_snapshot_file
+from schema.feeds.sources import (
+    KNOWN_FEEDS,
+    bundled_path,
+    bundled_stated_at,
+    read_snapshot_file,
+)
 from schema.ingest.scheduling import queue_run
 from schema.ingest.sync import AfterCommit, RunOutcome, run_feed
 
@@ -40,12 +45,16 @@ def import_snapshot_file(
     return run_feed(
         sessions,
         run.id,
-        fetch=lambda source: FetchResult(
-            read_snapshot_file(path or bundled_path(source.kind)), None, None
-        ),
+        fetch=lambda source: _read_file(path or bundled_path(source.kind)),
         now=clock,
         after_commit=after_commit,
     )
+
+
+def _read_file(path: Path) -> FetchResult:
+    """A snapshot file; a bundled one carries its recorded data date (else the run uses
+    the snapshot's own timestamp, or the time it is read)."""
+    return FetchResult(read_snapshot_file(path), None, None, bundled_stated_at(path))
 
 
 def import_offline_catalog(

@@ -201,9 +201,10 @@ class _Groups:
 
 
 def listing_of(identity: Identity, feed: str, record: FeedRecord) -> Listing | None:
-    """What identity needs of a record; None for a router's pseudo-model."""
+    """What identity needs of a record; None for a router's pseudo-model (a route the
+    feed does not mark as a real model: OpenRouter's owl-alpha is one, its auto is not)."""
     route = identity.route(feed, record)
-    if route.pseudo:
+    if route.pseudo and record.router is not False:
         return None
     provider = route.provider.slug
     model_id = route.model_id.lower()

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from schema.domain.facts import parse_partial_date
 from schema.domain.observations import (
     BenchmarkObservation,
     PriceObservation,
@@ -65,7 +66,7 @@ def _decode(value: Any) -> Any:
     if tag == "$datetime":
         return datetime.fromisoformat(inner)
     if tag == "$date":
-        return date.fromisoformat(inner)
+        return parse_partial_date(inner)  # a MonthDate stays a month
     if tag == "$frozenset":
         return frozenset(_decode(inner))
     if tag == "$tuple":
@@ -83,14 +84,19 @@ def decode_records(data: bytes) -> list[FeedRecord]:
 
 
 def store_records(
-    session: Session, source: str, records: list[FeedRecord], *, now: datetime
+    session: Session,
+    source: str,
+    records: list[FeedRecord],
+    *,
+    now: datetime,
+    stated_at: datetime,
 ) -> None:
     row = session.get(FeedSnapshot, source)
     data = encode_records(records)
     if row is None:
-        session.add(FeedSnapshot(source=source, records=data, stored_at=now))
+        session.add(FeedSnapshot(source=source, records=data, stored_at=now, stated_at=stated_at))
     elif row.records != data:
-        row.records, row.stored_at = data, now
+        row.records, row.stored_at, row.stated_at = data, now, stated_at
 
 
 def stored_records(session: Session) -> dict[str, list[FeedRecord]]:
@@ -99,3 +105,9 @@ def stored_records(session: Session) -> dict[str, list[FeedRecord]]:
         source: decode_records(data)
         for source, data in session.execute(select(FeedSnapshot.source, FeedSnapshot.records))
     }
+
+
+def stated_dates(session: Session) -> dict[str, datetime]:
+    """Every feed's last applied snapshot's data date, by source."""
+    rows = session.execute(select(FeedSnapshot.source, FeedSnapshot.stated_at))
+    return {source: stated_at for source, stated_at in rows}

@@ -129,6 +129,7 @@ def _fetch_and_apply(
                 snapshot,
                 source=source.slug,
                 now=now(),
+                stated_at=result.stated_at,
                 run_id=run_id,
                 implausible_factor=implausible_factor,
             )

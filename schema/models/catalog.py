@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    Date,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from schema.db.base import Base, utcnow
@@ -40,6 +49,9 @@ class LlmModel(Base):
     license: Mapped[str | None] = mapped_column(String(200))
     open_weights: Mapped[bool | None] = mapped_column(Boolean)
     knowledge_cutoff: Mapped[date | None] = mapped_column(Date)
+    released_on_precision: Mapped[str | None] = mapped_column(String(10))
+    """'DAY', or 'MONTH' when the shown source states the month only ('2025-04')."""
+    knowledge_cutoff_precision: Mapped[str | None] = mapped_column(String(10))
     input_modalities: Mapped[list[str]] = mapped_column(StringList, default=list)
     output_modalities: Mapped[list[str]] = mapped_column(StringList, default=list)
     capabilities: Mapped[list[str]] = mapped_column(StringList, default=list)
@@ -164,3 +176,10 @@ class FactSource(Base):
     field: Mapped[str | None] = mapped_column(String(100))
     value: Mapped[str | None] = mapped_column(Text)
     retrieved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """When llmref read the claim."""
+    stated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """The date the source states it as of: its snapshot's data date (the curated file:
+    the date its source was checked), never a load time."""
+    from_creator: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """True when the claim is the creator's own listing (its own API's record, or a
+    models.dev record built on the lab's file); such claims outrank hosts' copies."""

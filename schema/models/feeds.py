@@ -108,3 +108,6 @@ class FeedSnapshot(Base):
     records: Mapped[bytes] = mapped_column(LargeBinary)
     """The records as gzip-compressed JSON."""
     stored_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    stated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    """The data date of those records (docs/data.md, "Data dates"): a feed rebuilt because
+    another feed's evidence moved its names keeps this date."""

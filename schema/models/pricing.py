@@ -24,6 +24,10 @@ class PriceColumns:
     tiers: Mapped[tuple[Any, ...]] = mapped_column(PriceTierList, default=tuple)
     effective_from: Mapped[datetime] = mapped_column(UTCDateTime)
     effective_to: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    stated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """The data date of the snapshot that first stated this price (never a load time)."""
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """The data date of the latest snapshot that still states it."""
 
 
 class ObservedPrice(PriceColumns, Base):
@@ -37,9 +41,9 @@ class ObservedPrice(PriceColumns, Base):
     source: Mapped[str] = mapped_column(String(100))
     dated: Mapped[bool] = mapped_column(Boolean, default=False)
     """True for a price of the source's dated list (it states a start or an end); False for
-    an undated current price, which takes effect when first observed."""
+    an undated current price, which takes effect at its snapshot's data date."""
     stated_from: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    """The start date the source states, if any (effective_from falls back to first seen)."""
+    """The start date the source states, if any: a scheduled change (docs/data.md)."""
     observed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     feed_run_id: Mapped[int | None] = mapped_column(ForeignKey("feed_runs.id"))
 
@@ -57,6 +61,9 @@ class Price(PriceColumns, Base):
     offering_id: Mapped[int] = mapped_column(ForeignKey("offerings.id"))
     source: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    tiers_source: Mapped[str | None] = mapped_column(String(100))
+    """The source that states the tiers, when another than ``source`` states the same base
+    price with tiers and ``source`` states none."""
 
     offering: Mapped[Offering] = relationship(lazy="raise")
 

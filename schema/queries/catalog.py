@@ -174,12 +174,12 @@ def select_price_history(
 
 
 def select_last_reviewed(model_ids: Sequence[int]) -> Select[tuple[int, datetime]]:
-    """The latest retrieval of any fact or price per model."""
-    facts = select(
-        FactSource.model_id.label("model_id"), FactSource.retrieved_at.label("at")
-    ).where(FactSource.model_id.in_(model_ids))
+    """The newest data date of any fact or price per model (never a load time)."""
+    facts = select(FactSource.model_id.label("model_id"), FactSource.stated_at.label("at")).where(
+        FactSource.model_id.in_(model_ids)
+    )
     prices = (
-        select(Offering.model_id.label("model_id"), ObservedPrice.observed_at.label("at"))
+        select(Offering.model_id.label("model_id"), ObservedPrice.confirmed_at.label("at"))
         .join(Offering, Offering.id == ObservedPrice.offering_id)
         .where(Offering.model_id.in_(model_ids))
     )

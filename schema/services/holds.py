@@ -2,13 +2,16 @@
 
 A feed's new undated price for a route is held when, next to that feed's previous price
 for it, a paid part drops to zero or a part moves by more than the configured factor
-(schema.domain.prices.implausible_change). A first observation is never held. At most one
-PENDING hold per route and feed: a later observation from the feed supersedes it; the same
+(schema.domain.prices.implausible_change); and on every load, a first observation too,
+when a part is above the token-price ceiling or more than 100 times the median of the
+other sources' current prices for the same model (implausible_level). At most one PENDING
+hold per route and feed: a later observation from the feed supersedes it; the same
 observation again holds nothing new, nor does one that ops already rejected.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import datetime
 from decimal import Decimal
 
@@ -16,8 +19,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from schema.domain.observations import PriceObservation
-from schema.domain.prices import PriceState, PriceValue, implausible_change
-from schema.models import HeldPriceChange, ObservedPrice, PriceChangeEvent
+from schema.domain.prices import (
+    PARTS,
+    PriceState,
+    PriceValue,
+    implausible_change,
+    implausible_level,
+)
+from schema.models import HeldPriceChange, ObservedPrice, Offering, PriceChangeEvent
 from schema.services.prices import close_and_observe, resolve_prices
 
 
@@ -45,16 +54,25 @@ class PriceGuard:
     """Decides, for one feed's snapshot, which new prices are applied and which are held."""
 
     def __init__(
-        self, session: Session, *, source: str, now: datetime, run_id: int | None, factor: Decimal
+        self,
+        session: Session,
+        *,
+        source: str,
+        now: datetime,
+        stated_at: datetime,
+        run_id: int | None,
+        factor: Decimal,
     ) -> None:
-        self.session, self.source, self.now, self.run_id, self.factor = (
+        self.session, self.source, self.now, self.stated_at, self.run_id, self.factor = (
             session,
             source,
             now,
+            stated_at,
             run_id,
             factor,
         )
         self.held = 0
+        self._model_of, self._others = _other_sources_prices(session, source, now)
         holds = session.scalars(
             select(HeldPriceChange)
             .where(
@@ -71,12 +89,28 @@ class PriceGuard:
             else:
                 self._rejected.setdefault(hold.offering_id, set()).add(hold.proposed.value)
 
-    def allows(self, offering_id: int, current: ObservedPrice, proposed: PriceObservation) -> bool:
-        """True to apply ``proposed`` in place of the feed's ``current`` price; False when it
-        is held (or was rejected before)."""
+    def allows(
+        self, offering_id: int, current: ObservedPrice | None, proposed: PriceObservation
+    ) -> bool:
+        """True to apply ``proposed`` in place of the feed's ``current`` price (None: its
+        first price for the route); False when it is held (or was rejected before)."""
         pending = self._pending.get(offering_id)
         new_value = PriceValue.of(proposed)
-        reason = implausible_change(PriceValue.of(current), new_value, self.factor)
+        others = self._others.get(self._model_of.get(offering_id, -1), {})
+        reason = implausible_level(new_value, others)
+        if current is not None:
+            reason = (
+                "; ".join(
+                    filter(
+                        None,
+                        (
+                            implausible_change(PriceValue.of(current), new_value, self.factor),
+                            reason,
+                        ),
+                    )
+                )
+                or None
+            )
         if reason is None:
             if pending is not None:
                 self._supersede(pending)
@@ -90,8 +124,8 @@ class PriceGuard:
         hold = HeldPriceChange(
             offering_id=offering_id,
             source=self.source,
-            current=_state(current, self.source, current.effective_from),
-            proposed=_state(proposed, self.source, self.now),
+            current=_state(current, self.source, current.effective_from) if current else None,
+            proposed=_state(proposed, self.source, self.stated_at),
             reason=reason,
             status="PENDING",
             held_at=self.now,
@@ -107,6 +141,30 @@ class PriceGuard:
         hold.status, hold.decided_at = "SUPERSEDED", self.now
         self.session.flush()
         self._pending.pop(hold.offering_id, None)
+
+
+def _other_sources_prices(
+    session: Session, source: str, now: datetime
+) -> tuple[dict[int, int], dict[int, dict[str, list[Decimal]]]]:
+    """Each route's model, and per model the other sources' prices in force now, per part."""
+    model_of = {
+        row.id: row.model_id for row in session.execute(select(Offering.id, Offering.model_id))
+    }
+    others: dict[int, dict[str, list[Decimal]]] = defaultdict(lambda: defaultdict(list))
+    rows = session.scalars(
+        select(ObservedPrice).where(
+            ObservedPrice.source != source,
+            ObservedPrice.effective_from <= now,
+            (ObservedPrice.effective_to.is_(None)) | (ObservedPrice.effective_to > now),
+        )
+    )
+    for row in rows:
+        model_id = model_of.get(row.offering_id)
+        for _label, name in PARTS:
+            amount = getattr(row, name)
+            if model_id is not None and amount is not None:
+                others[model_id][name].append(amount)
+    return model_of, others
 
 
 def _pending_hold(session: Session, hold_id: int) -> HeldPriceChange:
@@ -136,6 +194,7 @@ def approve_hold(
             proposed.cached_input_per_mtok,
             proposed.tiers,
         ),
+        stated_at=proposed.effective_from,
         now=now,
         run_id=hold.feed_run_id,
     )

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Collection, Iterator, Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import and_, delete, func, or_, select, text
@@ -22,6 +22,7 @@ from schema.domain.prices import (
     state_at,
 )
 from schema.models import (
+    LlmModel,
     ObservedPrice,
     Offering,
     OfferingListing,
@@ -36,7 +37,7 @@ T = TypeVar("T")
 
 class Guard(Protocol):
     def allows(
-        self, offering_id: int, current: ObservedPrice, proposed: PriceObservation
+        self, offering_id: int, current: ObservedPrice | None, proposed: PriceObservation
     ) -> bool: ...
 
 
@@ -63,6 +64,7 @@ def _observed(
     source: str,
     dated: bool,
     start: datetime,
+    stated_at: datetime,
     now: datetime,
     run_id: int | None,
 ) -> ObservedPrice:
@@ -77,6 +79,8 @@ def _observed(
         output_per_mtok=price.output_per_mtok,
         cached_input_per_mtok=price.cached_input_per_mtok,
         tiers=price.tiers,
+        stated_at=stated_at,
+        confirmed_at=stated_at,
         observed_at=now,
         feed_run_id=run_id,
     )
@@ -87,24 +91,31 @@ def replace_observations(
     *,
     source: str,
     desired: Mapping[int, Sequence[PriceObservation]],
+    stated_at: datetime,
     now: datetime,
     run_id: int | None,
     guard: Guard | None = None,
 ) -> set[int]:
-    """Make ``source``'s observations match what it states now; return the routes whose
-    observations changed. ``guard`` may hold back an implausible new undated price
-    (schema.services.holds).
+    """Make ``source``'s observations match what its snapshot, dated ``stated_at``, states;
+    return the routes whose observations changed. ``guard`` may hold back an implausible
+    new undated price (schema.services.holds). ``now`` is only when llmref read it.
 
     - Dated prices (the source states a start or an end) are kept exactly as the source's
-      current list; one without a start takes effect when first observed, and one that
-      ended before that is dropped.
-    - An undated price takes effect when first observed; when the source states another
-      one (or none), the old one is closed at ``now`` and kept as history.
+      current list. One without a start takes effect at ``stated_at``; one that ended
+      before that, at the model's release date when that is earlier than its end (else it
+      is dropped: nothing says when it was in force).
+    - An undated price takes effect at ``stated_at``; when the source states another one
+      (or none), the old one is closed at ``stated_at`` and kept as history. Stated again,
+      it is confirmed (``confirmed_at``); when another source's scheduled change started
+      since the last confirmation, the restatement is a new claim from ``stated_at``, so
+      that it supersedes the scheduled change from this data on (docs/data.md).
     - A snapshot is complete: routes it no longer prices lose this source's prices.
     """
     existing: dict[int, list[ObservedPrice]] = defaultdict(list)
     for row in session.scalars(select(ObservedPrice).where(ObservedPrice.source == source)):
         existing[row.offering_id].append(row)
+    scheduled = _scheduled_starts(session, source)
+    released = _release_dates(session, desired)
     changed: set[int] = set()
     for offering_id in set(existing) | set(desired):
         rows = existing.get(offering_id, [])
@@ -118,17 +129,21 @@ def replace_observations(
         for key in old.keys() - new.keys():
             session.delete(old[key])
             changed.add(offering_id)
+        for key in old.keys() & new.keys():
+            if _confirm(old[key], stated_at):
+                changed.add(offering_id)
         for key in new.keys() - old.keys():
             price = new[key]
-            start = price.effective_from or now
-            if price.effective_to is None or start < price.effective_to:
+            begin = _dated_start(price, stated_at, released.get(offering_id))
+            if begin is not None:
                 session.add(
                     _observed(
                         offering_id,
                         price,
                         source=source,
                         dated=True,
-                        start=start,
+                        start=begin,
+                        stated_at=stated_at,
                         now=now,
                         run_id=run_id,
                     )
@@ -140,15 +155,95 @@ def replace_observations(
         current = next((r for r in rows if not r.dated and r.effective_to is None), None)
         if current is not None and undated is not None:
             if PriceValue.of(current) == PriceValue.of(undated):
+                if not _restated_after_schedule(current, scheduled.get(offering_id), stated_at):
+                    if _confirm(current, stated_at):
+                        changed.add(offering_id)
+                    continue
+            elif guard is not None and not guard.allows(offering_id, current, undated):
                 continue
-            if guard is not None and not guard.allows(offering_id, current, undated):
-                continue
+        elif (
+            undated is not None
+            and guard is not None
+            and not guard.allows(offering_id, None, undated)
+        ):
+            continue
         if _replace_undated(
-            session, offering_id, current, undated, source=source, now=now, run_id=run_id
+            session,
+            offering_id,
+            current,
+            undated,
+            source=source,
+            stated_at=stated_at,
+            now=now,
+            run_id=run_id,
         ):
             changed.add(offering_id)
     session.flush()
     return changed
+
+
+def _confirm(row: ObservedPrice, stated_at: datetime) -> bool:
+    if row.confirmed_at is not None and row.confirmed_at >= stated_at:
+        return False
+    row.confirmed_at = stated_at
+    return True
+
+
+def _dated_start(
+    price: PriceObservation, stated_at: datetime, released: datetime | None
+) -> datetime | None:
+    """When a dated price takes effect: its stated start, else the snapshot's data date,
+    else (it ended before that) the model's release date; None when none fits."""
+    if price.effective_from is not None:
+        return price.effective_from
+    end = price.effective_to
+    for start in (stated_at, released):
+        if start is not None and (end is None or start < end):
+            return start
+    return None
+
+
+def _restated_after_schedule(
+    current: ObservedPrice, starts: list[datetime] | None, stated_at: datetime
+) -> bool:
+    """Whether another source's scheduled change began after ``current`` was last stated
+    and by this data date: then this restatement is newer data than the schedule."""
+    last = current.confirmed_at or current.effective_from
+    return any(last < start <= stated_at for start in starts or ())
+
+
+def _scheduled_starts(session: Session, source: str) -> dict[int, list[datetime]]:
+    """Other sources' stated start dates (scheduled changes), per route."""
+    starts: dict[int, list[datetime]] = defaultdict(list)
+    rows = session.execute(
+        select(ObservedPrice.offering_id, ObservedPrice.stated_from).where(
+            ObservedPrice.source != source, ObservedPrice.stated_from.is_not(None)
+        )
+    )
+    for offering_id, start in rows:
+        if start is not None:
+            starts[offering_id].append(start)
+    return starts
+
+
+def _release_dates(session: Session, desired: Mapping[int, Any]) -> dict[int, datetime]:
+    """The release date of each route's model, for dated prices without a start."""
+    undated_starts = [
+        offering_id
+        for offering_id, prices in desired.items()
+        if any(p.effective_from is None and p.effective_to is not None for p in prices)
+    ]
+    found: dict[int, datetime] = {}
+    for chunk in chunked(undated_starts):
+        rows = session.execute(
+            select(Offering.id, LlmModel.released_on)
+            .join(LlmModel, LlmModel.id == Offering.model_id)
+            .where(Offering.id.in_(chunk), LlmModel.released_on.is_not(None))
+        )
+        for offering_id, day in rows:
+            if day is not None:
+                found[offering_id] = datetime(day.year, day.month, day.day, tzinfo=UTC)
+    return found
 
 
 def _replace_undated(
@@ -158,16 +253,28 @@ def _replace_undated(
     price: PriceObservation | None,
     *,
     source: str,
+    stated_at: datetime,
     now: datetime,
     run_id: int | None,
 ) -> bool:
-    """Close the source's open undated price (kept as history) and open ``price``."""
+    """Close the source's open undated price at ``stated_at`` (kept as history; dropped
+    when it began no earlier) and open ``price`` from then."""
     if current is not None:
-        current.effective_to = now
+        if current.effective_from < stated_at:
+            current.effective_to = stated_at
+        else:
+            session.delete(current)
     if price is not None:
         session.add(
             _observed(
-                offering_id, price, source=source, dated=False, start=now, now=now, run_id=run_id
+                offering_id,
+                price,
+                source=source,
+                dated=False,
+                start=stated_at,
+                stated_at=stated_at,
+                now=now,
+                run_id=run_id,
             )
         )
     return current is not None or price is not None
@@ -179,10 +286,11 @@ def close_and_observe(
     offering_id: int,
     source: str,
     price: PriceObservation,
+    stated_at: datetime,
     now: datetime,
     run_id: int | None,
 ) -> None:
-    """Make ``price`` the source's undated price for one route from ``now`` on."""
+    """Make ``price`` the source's undated price for one route from ``stated_at`` on."""
     current = session.scalars(
         select(ObservedPrice).where(
             ObservedPrice.offering_id == offering_id,
@@ -191,7 +299,16 @@ def close_and_observe(
             ObservedPrice.effective_to.is_(None),
         )
     ).one_or_none()
-    _replace_undated(session, offering_id, current, price, source=source, now=now, run_id=run_id)
+    _replace_undated(
+        session,
+        offering_id,
+        current,
+        price,
+        source=source,
+        stated_at=stated_at,
+        now=now,
+        run_id=run_id,
+    )
     session.flush()
 
 
@@ -325,6 +442,9 @@ def _segment_of(row: Price) -> Segment:
         tuple(row.tiers),
         row.source,
         row.effective_from,
+        row.stated_at,
+        row.confirmed_at,
+        row.tiers_source,
     )
     return Segment(state=state, end=row.effective_to)
 
@@ -340,6 +460,9 @@ def _price_row(offering_id: int, segment: Segment, now: datetime) -> Price:
         tiers=state.tiers,
         effective_from=state.effective_from,
         effective_to=segment.end,
+        stated_at=state.stated_at,
+        confirmed_at=state.confirmed_at,
+        tiers_source=state.tiers_source,
         created_at=now,
     )
 

@@ -318,8 +318,9 @@ def test_three_models_scorecard_and_recommendation(three: Comparison) -> None:
     ]
     assert three.recommended == "alpha"
     assert three.verdict == (
-        "ALPHA is the safer overall pick: it leads on 5 of 7 signals (decision fit, context "
-        "window, provider routes, licence clarity and capability coverage). Choose BETA when "
+        "ALPHA is the safer overall pick: it leads on 3 of the 5 scorecard signals (decision "
+        "fit, context window and provider routes) and on licence clarity and capability "
+        "coverage. Choose BETA when "
         "output price matters. GAMMA leads on none of these signals."
     )
     assert three.last_reviewed_on == date(2026, 11, 20)
@@ -423,7 +424,8 @@ def test_four_models() -> None:
     assert comparison.scorecard[1].values == ("1.04M", "32K", "1.04M", "200K")
     assert comparison.recommended == "beta"
     assert comparison.verdict == (
-        "BETA is the safer overall pick: it leads on 1 of 7 signals (cheapest output). "
+        "BETA is the safer overall pick: it leads on 1 of the 5 scorecard signals (cheapest "
+        "output). "
         "DELTA leads on none of these signals. GAMMA leads on none of these signals. "
         "ALPHA leads on none of these signals."
     )

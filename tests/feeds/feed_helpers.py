@@ -72,14 +72,14 @@ OFFLINE_AT = datetime(2026, 6, 30, 12, tzinfo=UTC)
 """The offline catalog's import clock: before the first snapshot of the LiteLLM pair."""
 
 
-def build_offline_catalog(url: str) -> None:
+def build_offline_catalog(url: str, at: datetime = OFFLINE_AT) -> None:
     """Migrate the database at ``url``, empty it and import the full offline catalog (the
-    curated file and the five bundled feeds) at OFFLINE_AT."""
+    curated file and the five bundled feeds) with the clock at ``at``."""
     upgrade(url)
     engine = make_engine(url)
     _empty_all_tables(engine)
     sessions = make_sessionmaker(engine)
-    import_curated(sessions, now=OFFLINE_AT)
-    outcomes = import_offline_catalog(sessions, now=lambda: OFFLINE_AT)
+    import_curated(sessions, now=at)
+    outcomes = import_offline_catalog(sessions, now=lambda: at)
     engine.dispose()
     assert [outcome.status for outcome in outcomes] == ["SUCCEEDED"] * len(KNOWN_FEEDS)

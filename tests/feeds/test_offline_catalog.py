@@ -7,11 +7,8 @@ PostgreSQL template database), so every test starts from the same imported catal
 
 from __future__ import annotations
 
-import sqlite3
-import uuid
 from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal as D
 from pathlib import Path
@@ -32,8 +29,9 @@ from apply_helpers import (
     table_contents,
     value_of,
 )
-from feed_helpers import build_offline_catalog
-from sqlalchemy import create_engine, select, text
+from catalog_copies import OfflineCatalog, imported_catalog
+from feed_helpers import OFFLINE_AT
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from schema.domain.names import alias_key
@@ -44,14 +42,12 @@ from schema.ingest.identity import load_identity
 from schema.ingest.offline import import_snapshot_file
 from schema.models import LlmModel, ModelAlias
 from tests.conftest import (
-    POSTGRES_ADMIN_URL,
-    _create_postgres_database,
-    _drop_postgres_database,
     graphql,
 )
 
 JULY_1 = datetime(2026, 7, 1, 12, tzinfo=UTC)
-JULY_3 = datetime(2026, 7, 3, 12, tzinfo=UTC)
+JULY_3 = datetime(2026, 7, 3, 21, tzinfo=UTC)
+"""After the 07-03 snapshot's data date (20:19:29): an import clock never precedes its data."""
 HISTORY = BUNDLED_DIR / "litellm" / "history"
 LITELLM_JULY_1 = HISTORY / "2026-07-01_f32e5ff0.json.gz"
 LITELLM_JULY_3 = HISTORY / "2026-07-03_f6ae3781.json.gz"
@@ -60,50 +56,11 @@ OUTRANKS_LITELLM = "curated"
 """With the provider's own feed, the only source whose price beats LiteLLM's on a route."""
 
 
-@dataclass
-class OfflineCatalog:
-    """An imported offline catalog to copy from (never used directly by a test)."""
-
-    backend: str
-    url: str
-    workdir: Path
-    copies: list[str] = field(default_factory=list)
-
-    def copy(self) -> str:
-        if self.backend == "sqlite":
-            target = self.workdir / f"copy-{uuid.uuid4().hex[:8]}.db"
-            source = sqlite3.connect(self.url.removeprefix("sqlite:///"))
-            copy = sqlite3.connect(target)
-            source.backup(copy)
-            copy.close()
-            source.close()
-            return f"sqlite:///{target}"
-        template = self.url.rsplit("/", 1)[1]
-        name = f"{template}_{len(self.copies)}"
-        admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
-        admin.dispose()
-        self.copies.append(name)
-        return self.url.rsplit("/", 1)[0] + f"/{name}"
-
-
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def offline_catalog(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[OfflineCatalog]:
-    workdir = tmp_path_factory.mktemp("offline")
-    if request.param == "sqlite":
-        pg_name, url = None, f"sqlite:///{workdir / 'offline.db'}"
-    else:
-        pg_name, url = _create_postgres_database()
-    catalog = OfflineCatalog(request.param, url, workdir)
-    try:
-        build_offline_catalog(url)
-        yield catalog
-    finally:
-        for name in [*catalog.copies, *([pg_name] if pg_name else [])]:
-            _drop_postgres_database(name)
+    yield from imported_catalog(request, tmp_path_factory, OFFLINE_AT)
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from strawberry.types import Info
 
 from api.context import Context
 from schema.domain.costs import DEFAULT_TRAFFIC, cheapest_route
+from schema.domain.prices import PriceState
 from schema.domain.tags import decision_tags
 from schema.models import (
     BenchmarkScore,
@@ -34,10 +35,23 @@ class CapabilityEnum(Enum):
     CODE_EXECUTION = "CODE_EXECUTION"
 
 
+@strawberry.enum(
+    name="DatePrecision",
+    description="How precisely a source states a date: to the day, or to the month only (then the date is the first of that month).",
+)
+class DatePrecisionEnum(Enum):
+    DAY = "DAY"
+    MONTH = "MONTH"
+
+
 @strawberry.enum(name="OfferingStatus")
 class OfferingStatusEnum(Enum):
     ACTIVE = "ACTIVE"
     DEPRECATED = "DEPRECATED"
+
+
+def _precision(value: str | None) -> DatePrecisionEnum | None:
+    return DatePrecisionEnum(value) if value else None
 
 
 @strawberry.type(name="Organization")
@@ -68,12 +82,21 @@ class PriceType:
         description="True when both the input and the output price are known."
     )
     effective_from: datetime = strawberry.field(
-        description="When it took effect: the source's own date, else when it was first observed."
+        description="When it took effect: the source's stated start date, else the data date of the snapshot that first stated it (never the time llmref loaded it)."
     )
     source: str = strawberry.field(description="The feed that reported it, e.g. 'openrouter'.")
+    stated_as_of: datetime | None = strawberry.field(
+        description="The data date of the source's snapshot that first stated this price (its own timestamp, a bundled snapshot's recorded date, or the HTTP Last-Modified or fetch time of a live poll)."
+    )
+    last_confirmed_at: datetime | None = strawberry.field(
+        description="The data date of the latest snapshot of that source that still states it."
+    )
+    tiers_source: str | None = strawberry.field(
+        description="The source that states the tiers, when the price's own source states none and that source states the same base price with tiers."
+    )
 
     @classmethod
-    def from_row(cls, row: Price) -> PriceType:
+    def from_row(cls, row: Price | PriceState) -> PriceType:
         return cls(
             input_per_mtok=row.input_per_mtok,
             output_per_mtok=row.output_per_mtok,
@@ -91,6 +114,9 @@ class PriceType:
             complete=row.input_per_mtok is not None and row.output_per_mtok is not None,
             effective_from=row.effective_from,
             source=row.source,
+            stated_as_of=row.stated_at,
+            last_confirmed_at=row.confirmed_at,
+            tiers_source=row.tiers_source,
         )
 
 
@@ -160,7 +186,7 @@ class PricePointType:
     offering: OfferingType
     price: PriceType
     effective_from: datetime = strawberry.field(
-        description="When it took effect: the source's own date, else when it was first observed."
+        description="When it took effect: the source's stated start date, else the data date of the snapshot that first stated it (never the time llmref loaded it)."
     )
     effective_to: datetime | None = strawberry.field(description="Null while still in force.")
 
@@ -193,12 +219,18 @@ class BenchmarkScoreType:
 class SourceType:
     name: str
     url: str | None
-    retrieved_at: datetime | None
+    retrieved_at: datetime | None = strawberry.field(description="When llmref read the claim.")
+    stated_as_of: datetime | None = strawberry.field(
+        description="The date the source states the claim as of: the data date of its snapshot (the curated file: the date its source was checked), never a load time."
+    )
     field: str | None = strawberry.field(
         description="The fact this source speaks to, e.g. 'contextWindow'; null for a source of the whole record."
     )
     value: str | None = strawberry.field(
         description="What the source claims for that field, as text; it may differ from the value shown."
+    )
+    creator_listing: bool = strawberry.field(
+        description="True when the claim is the creator's own listing in that feed (its own API's record, or a record built on the lab's own file); such claims outrank hosts' copies."
     )
 
     @classmethod
@@ -207,8 +239,10 @@ class SourceType:
             name=row.source,
             url=row.url,
             retrieved_at=row.retrieved_at,
+            stated_as_of=row.stated_at,
             field=row.field,
             value=row.value,
+            creator_listing=row.from_creator,
         )
 
 
@@ -239,6 +273,12 @@ class ModelType:
     )
     open_weights: bool | None
     knowledge_cutoff: date | None
+    released_on_precision: DatePrecisionEnum | None = strawberry.field(
+        description="MONTH when the source shown states the release month only (releasedOn is then the first of it)."
+    )
+    knowledge_cutoff_precision: DatePrecisionEnum | None = strawberry.field(
+        description="MONTH when the source shown states the cut-off month only (knowledgeCutoff is then the first of it)."
+    )
     input_modalities: list[str]
     output_modalities: list[str]
     capabilities: list[CapabilityEnum]
@@ -263,6 +303,8 @@ class ModelType:
             license=row.license,
             open_weights=row.open_weights,
             knowledge_cutoff=row.knowledge_cutoff,
+            released_on_precision=_precision(row.released_on_precision),
+            knowledge_cutoff_precision=_precision(row.knowledge_cutoff_precision),
             input_modalities=list(row.input_modalities or []),
             output_modalities=list(row.output_modalities or []),
             capabilities=[CapabilityEnum(name) for name in row.capabilities or []],
@@ -339,7 +381,9 @@ class ModelType:
         rows = await info.context.loaders.sources_by_model_id.load(int(self.id))
         return [SourceType.from_row(row) for row in rows]
 
-    @strawberry.field(description="The latest retrieval of any fact or price of this model.")
+    @strawberry.field(
+        description="The newest data date of any fact or price of this model (the date its sources state them as of, never a load time)."
+    )
     async def last_reviewed_on(self, info: Info[Context, None]) -> date | None:
         at = await info.context.loaders.last_reviewed_by_model_id.load(int(self.id))
         return at.date() if at is not None else None

@@ -93,6 +93,9 @@ class MonthlyCostType:
     available: bool
     monthly_usd: Decimal | None
     reason: str | None = strawberry.field(description="Why no estimate, when available is false.")
+    tier_unknown: bool = strawberry.field(
+        description="True when no source states long-context tiers for the route used while another route of the model charges a tier at the traffic's average request size: the estimate may be too low."
+    )
     offering_id: strawberry.Private[int | None]
 
     @strawberry.field(
@@ -205,6 +208,7 @@ class ComparisonType:
                     available=cost.available,
                     monthly_usd=cost.monthly_usd,
                     reason=cost.reason,
+                    tier_unknown=cost.tier_unknown,
                     offering_id=cost.offering_id,
                 )
                 for cost in c.monthly_costs

@@ -20,6 +20,7 @@ from decimal import Decimal
 from functools import partial
 from typing import Any
 
+from schema.domain.facts import parse_partial_date
 from schema.domain.money import PriceValueError, to_per_mtok
 from schema.domain.observations import PriceObservation, PriceTierObservation
 from schema.feeds.records import FeedRecord, InvalidRecord, ParsedSnapshot, SnapshotError
@@ -228,8 +229,11 @@ def to_count(value: object, field: str) -> int:
 
 
 def read_count(container: Mapping[str, Any], key: str, path: str = "") -> int | None:
+    """A token limit (context window, output cap); None when absent or 0, which feeds use
+    for "no limit stated" (models.dev's image and audio models, LiteLLM's embeddings)."""
     value = container.get(key)
-    return None if value is None else to_count(value, path + key)
+    count = None if value is None else to_count(value, path + key)
+    return count or None
 
 
 def read_strings(container: Mapping[str, Any], key: str, path: str = "") -> tuple[str, ...] | None:
@@ -267,14 +271,11 @@ def read_prices(
 
 
 def to_day(value: object, field: str) -> date:
-    """``2025-04-17`` or ``2025-04`` (the first of the month)."""
+    """``2025-04-17``, or ``2025-04`` as a month-precision date (``MonthDate``, the first
+    of the month)."""
     if isinstance(value, str):
-        text = value.strip()
         try:
-            if len(text) == 7:
-                return date.fromisoformat(text + "-01")
-            if len(text) == 10:
-                return date.fromisoformat(text)
+            return parse_partial_date(value)
         except ValueError:
             pass
     raise RecordError(field, f"expected a date YYYY-MM-DD or YYYY-MM, got {value!r}")

@@ -95,6 +95,7 @@ def _record(
         open_weights=read_flag(model, "open_weights"),
         price=_price(read_object(model, "cost")),
         url=read_text(provider, "doc", "provider."),
+        creator_listing=base_model is not None,
     )
 
 

@@ -2,7 +2,9 @@
 
 Prices are USD per token, as strings. The router pseudo-models (``openrouter/auto``,
 ``openrouter/pareto-code``, ...) carry ``"-1"``: OpenRouter publishes no price for them,
-so their price is None; they are not invalid.
+so their price is None; they are not invalid. A router is told from a model by OpenRouter's
+own ``architecture.tokenizer: "Router"`` (``router``), not by its id: openrouter/owl-alpha
+is a real model.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from schema.feeds.records import FeedRecord, ParsedSnapshot
 
 FEED = "openrouter"
 NO_PUBLISHED_PRICE = "-1"
+ROUTER_TOKENIZER = "Router"
 PRICE_FIELDS = {"prompt": INPUT, "completion": OUTPUT, "input_cache_read": CACHED}
 PARAMETER_CAPABILITIES = {
     "FUNCTION_CALLING": ("tools",),
@@ -85,7 +88,14 @@ def _record(item: object) -> FeedRecord:
         knowledge_cutoff=read_day(model, "knowledge_cutoff"),
         price=price_of({name: _price(pricing, key) for key, name in PRICE_FIELDS.items()}),
         url=MODEL_PAGE.format(model_id),
+        router=_router(architecture),
     )
+
+
+def _router(architecture: Mapping[str, Any]) -> bool | None:
+    """OpenRouter names its routers' tokenizer "Router"; real models name their own."""
+    tokenizer = architecture.get("tokenizer")
+    return tokenizer == ROUTER_TOKENIZER if isinstance(tokenizer, str) else None
 
 
 def _price(pricing: Mapping[str, Any], key: str) -> Decimal | None:
