@@ -122,7 +122,7 @@ class Settings(BaseSettings):
         description="Mutations one API key, and one client address, may send per window (0: no limit).",
     )
     rate_limit_subscriptions: int = Field(
-        default=60,
+        default=120,
         ge=0,
         description="Subscriptions one API key, and one client address, may start per window (0: no limit).",
     )

@@ -130,6 +130,23 @@ async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
         yield http
 
 
+def app_settings(database_url: str, **overrides: object) -> Settings:
+    """Settings for an in-process app: no feed runs, no event polling."""
+    return Settings(
+        database_url=database_url,
+        run_feeds=False,
+        event_poll_seconds=3600,
+        **overrides,  # type: ignore[arg-type]
+    )
+
+
+@pytest.fixture
+async def sqlite_client(database_urls: dict[str, str]) -> AsyncIterator[httpx.AsyncClient]:
+    """The app over the SQLite database, for behaviour that does not depend on the data."""
+    async with asgi_client(app_settings(database_urls["sqlite"])) as http:
+        yield http
+
+
 async def graphql(
     client: httpx.AsyncClient, query: str, variables: dict[str, object] | None = None
 ) -> dict[str, object]:

@@ -165,7 +165,8 @@ class _Walker:
         if name == "__type":
             return TypeMetaFieldDef
         if isinstance(parent, GraphQLObjectType | GraphQLInterfaceType):
-            return parent.fields.get(name)
+            field: GraphQLField | None = parent.fields.get(name)
+            return field
         return None
 
     def first_argument(self, node: FieldNode, definition: GraphQLField) -> int | None:

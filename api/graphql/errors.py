@@ -73,21 +73,24 @@ class MaskUnexpectedErrors(MaskErrors):
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
         if not is_unexpected(error):
             extensions = {**(error.extensions or {}), "code": error_code(error)}
-            return GraphQLError(
-                error.message,
-                nodes=error.nodes,
-                source=error.source,
-                positions=error.positions,
-                path=error.path,
-                original_error=error.original_error,
-                extensions=extensions,
-            )
+            return _at_same_place(error, error.message, extensions, error.original_error)
         rid = request_id.get()
-        return GraphQLError(
-            f"Internal server error; quote request id {rid} when reporting it.",
-            nodes=error.nodes,
-            source=error.source,
-            positions=error.positions,
-            path=error.path,
-            extensions={"code": INTERNAL, "requestId": rid},
-        )
+        message = f"Internal server error; quote request id {rid} when reporting it."
+        return _at_same_place(error, message, {"code": INTERNAL, "requestId": rid}, None)
+
+
+def _at_same_place(
+    error: GraphQLError,
+    message: str,
+    extensions: dict[str, object],
+    original: Exception | None,
+) -> GraphQLError:
+    return GraphQLError(
+        message,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        original_error=original,
+        extensions=extensions,
+    )

@@ -4,7 +4,6 @@ expected errors with their code in one log line, unexpected ones masked and logg
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -16,17 +15,7 @@ from schema.feeds.fetch import TransientFetchError
 from schema.jobs import retry_delay_or_give_up
 from schema.models import FeedRun, FeedSource
 from schema.settings import Settings
-from tests.conftest import asgi_client, graphql
-
-
-@pytest.fixture
-async def sqlite_client(database_urls: dict[str, str]) -> AsyncIterator[httpx.AsyncClient]:
-    settings = Settings(
-        database_url=database_urls["sqlite"], run_feeds=False, event_poll_seconds=3600
-    )
-    async with asgi_client(settings) as http:
-        yield http
-
+from tests.conftest import app_settings, asgi_client, graphql
 
 JSON = {"content-type": "application/json"}
 
@@ -96,11 +85,7 @@ async def test_an_unexpected_error_is_masked_and_logged_whole_once(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     """A database that was never migrated: the resolver's SQL fails for real."""
-    settings = Settings(
-        database_url=f"sqlite:///{tmp_path / 'never-migrated.db'}",
-        run_feeds=False,
-        event_poll_seconds=3600,
-    )
+    settings = app_settings(f"sqlite:///{tmp_path / 'never-migrated.db'}")
     async with asgi_client(settings) as http:
         with caplog.at_level(logging.INFO, logger="llmref.graphql"):
             response = await http.post("/graphql", json={"query": "{ providers { slug } }"})

@@ -30,7 +30,7 @@ from tests.api.hostile import (
     MODELS_PAGE,
     many_aliases,
 )
-from tests.conftest import asgi_client, graphql
+from tests.conftest import app_settings, asgi_client, graphql
 
 SCHEMA = build_schema(Settings())._schema
 LIMIT = Settings().max_query_cost
@@ -86,15 +86,6 @@ def test_what_frontends_ask_for_fits_the_default_limit() -> None:
     assert cost(get_introspection_query()) <= LIMIT  # GraphiQL's
 
 
-@pytest.fixture
-async def sqlite_client(database_urls: dict[str, str]) -> AsyncIterator[httpx.AsyncClient]:
-    settings = Settings(
-        database_url=database_urls["sqlite"], run_feeds=False, event_poll_seconds=3600
-    )
-    async with asgi_client(settings) as http:
-        yield http
-
-
 @pytest.mark.parametrize("document", [AMPLIFICATION, AMPLIFICATION_WITH_FRAGMENTS])
 async def test_amplification_is_refused_before_running(
     sqlite_client: httpx.AsyncClient, document: str
@@ -109,12 +100,7 @@ async def test_amplification_is_refused_before_running(
 
 
 async def test_a_huge_document_is_refused_before_parsing(database_urls: dict[str, str]) -> None:
-    settings = Settings(
-        database_url=database_urls["sqlite"],
-        run_feeds=False,
-        event_poll_seconds=3600,
-        max_body_bytes=10_000_000,
-    )
+    settings = app_settings(database_urls["sqlite"], max_body_bytes=10_000_000)
     document = many_aliases(100_000)
     async with asgi_client(settings) as http:
         body = await graphql(http, document)
@@ -209,12 +195,7 @@ async def test_the_pages_frontends_ask_for_are_served(
 
 
 async def test_a_slow_operation_is_stopped(database_urls: dict[str, str]) -> None:
-    settings = Settings(
-        database_url=database_urls["postgresql"],
-        run_feeds=False,
-        event_poll_seconds=3600,
-        operation_timeout_seconds=0.000001,
-    )
+    settings = app_settings(database_urls["postgresql"], operation_timeout_seconds=0.000001)
     async with asgi_client(settings) as http:
         body = await graphql(http, "{ providers { slug } }")
     (error,) = body["errors"]  # type: ignore[misc]
