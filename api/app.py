@@ -141,7 +141,7 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Star
         return JSONResponse({"status": "ready"})
 
     async def metrics_text(_request: Request) -> Response:
-        text = await exposition(metrics, hub, make_async_sessionmaker(engine))
+        text = await exposition(metrics, hub, graphql.sessions)
         return Response(text, media_type=CONTENT_TYPE)
 
     middleware: list[Any] = []

@@ -2,7 +2,8 @@
 the per-operation timeout and the request metrics. The GraphQL work itself is Strawberry's.
 
 Every answer carries `X-Request-ID`. A request that is not a GraphQL operation at all (no
-JSON, a batch, a form, a body over LLMREF_MAX_BODY_BYTES, an empty query) answers
+JSON, a batch, a form, a body over LLMREF_MAX_BODY_BYTES, a document over
+LLMREF_MAX_DOCUMENT_BYTES, an empty query) answers
 `{"errors": [{"message": ..., "extensions": {"code": ...}}]}` with a 4xx status.
 """
 
@@ -27,6 +28,7 @@ from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 
 from api.context import Context
+from api.graphql.limits import too_large
 from api.logs import new_request_id, request_id
 from api.metrics import Metrics
 from schema.settings import Settings
@@ -121,7 +123,12 @@ class GuardedGraphQL(GraphQL[Context, None]):
                 "UNSUPPORTED_MEDIA_TYPE",
                 f"send the operation as application/json, not {content_type or 'no content type'}",
             )
-        return await super().parse_http_body(request)
+        data = await super().parse_http_body(request)
+        query = getattr(data, "query", None)
+        limit = self.settings.max_document_bytes
+        if isinstance(query, str) and (size := len(query.encode())) > limit:
+            raise TransportError(413, "DOCUMENT_TOO_LARGE", too_large(size, limit).message)
+        return data
 
     def parse_json(self, data: str | bytes) -> Any:
         try:

@@ -103,11 +103,25 @@ async def test_a_huge_document_is_refused_before_parsing(database_urls: dict[str
     settings = app_settings(database_urls["sqlite"], max_body_bytes=10_000_000)
     document = many_aliases(100_000)
     async with asgi_client(settings) as http:
-        body = await graphql(http, document)
-    (error,) = body["errors"]  # type: ignore[misc]
-    assert error["extensions"] == {
+        response = await http.post("/graphql", json={"query": document})
+    assert response.status_code == 413
+    (error,) = response.json()["errors"]
+    assert error["extensions"] == {"code": "DOCUMENT_TOO_LARGE"}
+    assert f"{len(document)} bytes, more than the {settings.max_document_bytes}" in error["message"]
+
+
+async def test_documents_over_websockets_meet_the_same_size_limit(
+    database_urls: dict[str, str],
+) -> None:
+    """The size gate in the schema extension (what a subscription document passes)."""
+    from api.graphql.schema import build_schema
+
+    settings = app_settings(database_urls["sqlite"])
+    result = await build_schema(settings).execute(many_aliases(10_000))
+    (error,) = result.errors or []
+    assert error.extensions == {
         "code": "DOCUMENT_TOO_LARGE",
-        "size": len(document),
+        "size": len(many_aliases(10_000)),
         "limit": settings.max_document_bytes,
     }
 
