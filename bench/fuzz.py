@@ -1,12 +1,12 @@
 """Schemathesis against a real server: generated GraphQL operations, counting 5xx answers,
 timeouts, unmasked errors and the server's memory.
 
-Usage: .venv/bin/pip install schemathesis && .venv/bin/python bench/fuzz.py [--examples 200]
+Usage: .venv/bin/pip install schemathesis && .venv/bin/python bench/fuzz.py [--examples 250]
 
 One `llmref serve` (uvicorn, one process, JSON logs) on a fresh SQLite database that it
 fills with the offline catalog at start. Schemathesis reads the schema by introspection and
 generates ``--examples`` operations per root field (queries and mutations), with random
-arguments and selections, for at most ``--seconds`` (it goes on shrinking and exploring
+arguments and selections (its fuzzing phase, going on after a failure), for at most ``--seconds`` (it goes on shrinking and exploring
 for long; the figures count what the server answered). While it runs, the server's RSS is sampled every second. Then
 its log is read: answers by HTTP status (uvicorn's access lines), errors masked as
 INTERNAL (each logged once with a traceback) and tracebacks in all.
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import subprocess
 import sys
 import tempfile
@@ -41,7 +42,7 @@ def sample_rss(pid: int, stop: threading.Event, samples: list[int]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--examples", type=int, default=200)
+    parser.add_argument("--examples", type=int, default=250)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument(
         "--seconds", type=float, default=600, help="stop schemathesis after this long"
@@ -65,6 +66,9 @@ def main() -> None:
                 str(BIN / "schemathesis"),
                 "run",
                 f"{base}/graphql",
+                "--phases",
+                "fuzzing",
+                "--continue-on-failure",
                 "--max-examples",
                 str(args.examples),
                 "--workers",
@@ -114,6 +118,9 @@ def main() -> None:
                     "end": round(end_rss / 2**20, 1),
                 },
                 "schemathesis_exit": run.returncode,
+                "flagged_answers_by_code": dict(
+                    Counter(re.findall(r'"code":"([A-Z_]+)"', report)).most_common()
+                ),
             },
             indent=2,
         )
