@@ -215,3 +215,15 @@ async def test_a_slow_operation_is_stopped(database_urls: dict[str, str]) -> Non
     (error,) = body["errors"]  # type: ignore[misc]
     assert error["extensions"]["code"] == "TIMEOUT"
     assert body["data"] is None
+
+
+def test_the_document_cache_keeps_the_most_recent_few() -> None:
+    from api.graphql.limits import DocumentCache
+
+    cache = DocumentCache(size=2)
+    for query in ("{ a }", "{ b }"):
+        cache.put(query, parse(query), [])
+    assert cache.get("{ a }") is not None  # now the most recent
+    cache.put("{ c }", parse("{ c }"), [])
+    assert cache.get("{ b }") is None
+    assert cache.get("{ a }") is not None and cache.get("{ c }") is not None
