@@ -18,7 +18,6 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from api.cache import ComparisonCache, LocalComparisonCache, create_cache
@@ -26,9 +25,12 @@ from api.context import Context
 from api.events.hub import EventHub
 from api.graphiql import graphiql_page
 from api.graphiql import routes as graphiql_routes
+from api.graphql.http import GuardedGraphQL
 from api.graphql.loaders import create_loaders
 from api.graphql.schema import build_schema
+from api.metrics import CONTENT_TYPE, CountingCache, Metrics, exposition
 from api.queue import CeleryRunQueue
+from api.ratelimit import RateLimiter, create_rate_limiter
 from api.runner import EmbeddedRunner
 from api.ws import handler_class
 from schema.db.base import utcnow
@@ -43,7 +45,7 @@ from schema.migrations import head_revision
 from schema.settings import Settings
 
 
-class LlmrefGraphQL(GraphQL[Context, None]):
+class LlmrefGraphQL(GuardedGraphQL):
     def __init__(
         self,
         settings: Settings,
@@ -52,10 +54,12 @@ class LlmrefGraphQL(GraphQL[Context, None]):
         enqueue_run: Callable[[int], Awaitable[None]],
         publish: Callable[[Iterable[int]], None],
         hub: EventHub,
+        metrics: Metrics,
+        rate_limiter: RateLimiter,
     ) -> None:
         super().__init__(
-            build_schema(settings),
-            graphql_ide="graphiql",
+            build_schema(settings, rate_limiter=rate_limiter),
+            graphql_ide="graphiql" if settings.graphiql_enabled else None,
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
             max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
         )
@@ -64,6 +68,7 @@ class LlmrefGraphQL(GraphQL[Context, None]):
         )
         self.hub = hub
         self.settings = settings
+        self.metrics = metrics
         self.sessions = make_async_sessionmaker(engine)
         self.cache = cache
         self.enqueue_run = enqueue_run
@@ -115,7 +120,18 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Star
         assert isinstance(cache, LocalComparisonCache)
         runner = EmbeddedRunner(settings, sync_sessions, cache.local, notify=hub.notify)
         enqueue_run, publish = runner.enqueue, runner.publish
-    graphql = LlmrefGraphQL(settings, engine, cache, enqueue_run, publish, hub)
+    metrics = Metrics()
+    rate_limiter = create_rate_limiter(settings)
+    graphql = LlmrefGraphQL(
+        settings,
+        engine,
+        CountingCache(cache, metrics),
+        enqueue_run,
+        publish,
+        hub,
+        metrics,
+        rate_limiter,
+    )
 
     async def healthz(_request: Request) -> Response:
         """Alive, with what this process holds (to spot leaks)."""
@@ -128,6 +144,10 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Star
         if problems:
             return JSONResponse({"status": "unavailable", **problems}, status_code=503)
         return JSONResponse({"status": "ready"})
+
+    async def metrics_text(_request: Request) -> Response:
+        text = await exposition(metrics, hub, graphql.sessions)
+        return Response(text, media_type=CONTENT_TYPE)
 
     middleware: list[Any] = []
     if settings.cors_origins:
@@ -149,6 +169,7 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Star
         if runner is not None:
             await runner.stop()
         await hub.stop()
+        await rate_limiter.close()
         await cache.close()
         await engine.dispose()
         sync_engine.dispose()
@@ -159,6 +180,7 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Star
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             *graphiql_routes,
+            Route("/metrics", metrics_text),
             WebSocketRoute("/graphql", graphql),
         ],
         middleware=middleware,

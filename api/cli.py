@@ -193,8 +193,10 @@ def serve(
 ) -> None:
     """Migrate, load the offline catalog into an empty database, and serve GraphQL."""
     from api.app import create_app
+    from api.logs import configure_logging
 
     settings = Settings()
+    configure_logging(settings)
     with database_setup_lock(settings.database_url):  # replicas set an empty database up once
         _migrate(settings)
         engine = make_engine(settings.database_url)
@@ -207,7 +209,7 @@ def serve(
         finally:
             engine.dispose()
     typer.echo(f"GraphQL at http://{host}:{port}/graphql", err=True)
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    uvicorn.run(create_app(settings), host=host, port=port, log_config=None)
 
 
 CELERY_ARGS = {"allow_extra_args": True, "ignore_unknown_options": True}

@@ -245,7 +245,11 @@ def main() -> None:
     ):
         print("loading the models.dev snapshot...", file=sys.stderr)
         load_catalog(database_url, redis_url=redis_url, snapshots=(("models.dev", None),))
-        env = {"LLMREF_DATABASE_URL": database_url, "LLMREF_REDIS_URL": redis_url}
+        env = {
+            "LLMREF_DATABASE_URL": database_url,
+            "LLMREF_REDIS_URL": redis_url,
+            "LLMREF_RATE_LIMIT_SUBSCRIPTIONS": "0",  # one address opens them all
+        }
         publisher = Publisher(database_url, redis_url)
         try:
             with serving(Path(scratch), env) as (_service, base):

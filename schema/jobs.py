@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from schema.db.base import utcnow
@@ -14,9 +16,12 @@ from schema.feeds.fetch import FetchLimits, FetchResult, fetch_feed
 from schema.ingest.run_leases import lease_end, renew_lease
 from schema.ingest.scheduling import queue_due_runs, stale_runs
 from schema.ingest.sync import SourceSpec, finish_run
+from schema.models import FeedRun, FeedSource
 from schema.services.prices import activate_due_prices, prune_events
 from schema.settings import Settings
 from schema.tasks import REQUEUE_QUEUED_AFTER_SECONDS, retry_delay
+
+log = logging.getLogger("llmref.jobs")
 
 Publish = Callable[[Iterable[int]], None]
 
@@ -79,12 +84,37 @@ def retry_delay_or_give_up(
     attempt: int,
 ) -> float | None:
     """After a transient fetch error on attempt ``attempt`` (0 first): the delay before the
-    next try, or None once the retries are spent and the run has been ended FAILED."""
+    next try, or None once the retries are spent and the run has been ended FAILED. Each
+    failure is logged with the feed, the attempt and the reason."""
+    with sessions() as session:
+        feed = session.scalar(
+            select(FeedSource.slug)
+            .join(FeedRun, FeedRun.source_id == FeedSource.id)
+            .where(FeedRun.id == run_id)
+        )
+    attempts = settings.fetch_retries + 1
     if attempt < settings.fetch_retries:
         delay = retry_delay(attempt, base=settings.retry_backoff_seconds)
+        log.warning(
+            "feed %s run %d: fetch attempt %d of %d failed (%s); retrying in %.0f s",
+            feed,
+            run_id,
+            attempt + 1,
+            attempts,
+            error,
+            delay,
+        )
         # nobody renews the lease while the retry waits: hold it until the retry is due
         renew_lease(sessions, run_id, until=lease_end(utcnow(), delay + settings.run_lease_seconds))
         return delay
+    log.error(
+        "feed %s run %d: fetch attempt %d of %d failed (%s); giving up, the run is FAILED",
+        feed,
+        run_id,
+        attempt + 1,
+        attempts,
+        error,
+    )
     finish_run(
         sessions,
         run_id,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -89,10 +89,67 @@ class Settings(BaseSettings):
     max_page_size: int = Field(default=200, description="The largest `first` a list accepts.")
     max_query_depth: int = Field(default=12, description="Deepest selection nesting accepted.")
     max_aliases: int = Field(default=30, description="Most field aliases one document may use.")
+    max_body_bytes: int = Field(
+        default=1024 * 1024,
+        description="Largest HTTP request body accepted on /graphql (413 PAYLOAD_TOO_LARGE beyond).",
+    )
+    max_document_bytes: int = Field(
+        default=32 * 1024,
+        description="Largest GraphQL document accepted, checked before parsing (DOCUMENT_TOO_LARGE).",
+    )
+    max_document_tokens: int = Field(
+        default=5000, description="Most lexical tokens a document may have; parsing stops there."
+    )
+    max_query_cost: int = Field(
+        default=250_000,
+        description="Most work an operation may ask for: every field counts once per item of the lists around it (QUERY_TOO_COSTLY).",
+    )
+    operation_timeout_seconds: float = Field(
+        default=15,
+        description="A query or mutation still running after this long is ended (TIMEOUT).",
+    )
+    env: Literal["development", "production"] = Field(
+        default="development",
+        description="production turns introspection, GraphiQL and text logs off unless set explicitly.",
+    )
+    introspection: bool | None = Field(
+        default=None, description="Allow schema introspection; unset: on except in production."
+    )
+    graphiql: bool | None = Field(
+        default=None, description="Serve GraphiQL at GET /graphql; unset: on except in production."
+    )
+    log_format: Literal["text", "json"] | None = Field(
+        default=None, description="Log lines as text or as JSON objects; unset: json in production."
+    )
+    rate_limit_window_seconds: int = Field(
+        default=60, ge=1, description="Length of the fixed window the rate limits count in."
+    )
+    rate_limit_mutations: int = Field(
+        default=60,
+        ge=0,
+        description="Mutations one API key, and one client address, may send per window (0: no limit).",
+    )
+    rate_limit_subscriptions: int = Field(
+        default=120,
+        ge=0,
+        description="Subscriptions one API key, and one client address, may start per window (0: no limit).",
+    )
     load_catalog_on_start: bool = Field(
         default=True,
         description="`llmref serve` loads the offline catalog (curated file and bundled feeds) into an empty database.",
     )
+
+    @property
+    def introspection_enabled(self) -> bool:
+        return self.introspection if self.introspection is not None else self.env != "production"
+
+    @property
+    def graphiql_enabled(self) -> bool:
+        return self.graphiql if self.graphiql is not None else self.env != "production"
+
+    @property
+    def json_logs(self) -> bool:
+        return (self.log_format or ("json" if self.env == "production" else "text")) == "json"
 
     @model_validator(mode="after")
     def _limits_are_ordered(self) -> Settings:

@@ -3,6 +3,7 @@ built by running the migrations, and the app served in-process or by a real uvic
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -111,8 +112,8 @@ def settings(database_url: str) -> Settings:
     return Settings(database_url=database_url, run_feeds=False, event_poll_seconds=3600)
 
 
-@pytest.fixture
-async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+@contextlib.asynccontextmanager
+async def asgi_client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     """The app in-process over ASGI (real database, no server)."""
     from api.app import create_app
 
@@ -121,6 +122,29 @@ async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://llmref.test") as http:
             yield http
+
+
+@pytest.fixture
+async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    async with asgi_client(settings) as http:
+        yield http
+
+
+def app_settings(database_url: str, **overrides: object) -> Settings:
+    """Settings for an in-process app: no feed runs, no event polling."""
+    return Settings(
+        database_url=database_url,
+        run_feeds=False,
+        event_poll_seconds=3600,
+        **overrides,  # type: ignore[arg-type]
+    )
+
+
+@pytest.fixture
+async def sqlite_client(database_urls: dict[str, str]) -> AsyncIterator[httpx.AsyncClient]:
+    """The app over the SQLite database, for behaviour that does not depend on the data."""
+    async with asgi_client(app_settings(database_urls["sqlite"])) as http:
+        yield http
 
 
 async def graphql(

@@ -35,6 +35,7 @@ def test_bad_prices_are_refused(value: object) -> None:
     [
         (Decimal("0.050"), "0.05"),
         (Decimal("1E+2"), "100"),
+        (Decimal("1E+28"), "10000000000000000000000000000"),
         (Decimal("0.00004"), "0.00004"),
         (Decimal("0E-10"), "0"),
     ],

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Sequence
+from typing import TypeVar
 
 from api.graphql.errors import bad_input
+
+T = TypeVar("T")
 
 _PREFIX = "offset:"
 
@@ -31,3 +35,19 @@ def check_first(first: int, maximum: int) -> int:
     if not 0 <= first <= maximum:
         raise bad_input(f"first must be between 0 and {maximum}, got {first}")
     return first
+
+
+def check_offset(offset: int | None) -> int:
+    if offset is not None and offset < 0:
+        raise bad_input(f"offset must not be negative, got {offset}")
+    return offset or 0
+
+
+def page_of(
+    rows: Sequence[T], first: int | None, offset: int | None, *, default: int, maximum: int
+) -> list[T]:
+    """A plain list's page: `first` items (``default`` when null, at most ``maximum``)
+    from ``offset``."""
+    start = check_offset(offset)
+    size = check_first(default if first is None else first, maximum)
+    return list(rows[start : start + size])

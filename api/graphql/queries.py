@@ -11,7 +11,7 @@ from strawberry.types import Info
 
 from api.context import Context
 from api.events.replay import resume_point
-from api.graphql.pagination import check_first, decode_cursor, encode_cursor
+from api.graphql.pagination import check_first, check_offset, decode_cursor, encode_cursor
 from api.graphql.types.catalog import (
     CapabilityEnum,
     ModelConnectionType,
@@ -167,10 +167,14 @@ class Query:
             row = await session.scalar(select(Provider).where(Provider.slug == slug))
         return ProviderType.from_row(row) if row is not None else None
 
-    @strawberry.field
-    async def providers(self, info: Info[Context, None]) -> list[ProviderType]:
+    @strawberry.field(description="By slug; at most `first` providers from `offset`.")
+    async def providers(
+        self, info: Info[Context, None], first: int | None = 100, offset: int | None = 0
+    ) -> list[ProviderType]:
+        limit = check_first(100 if first is None else first, info.context.settings.max_page_size)
+        statement = select(Provider).order_by(Provider.slug).offset(check_offset(offset))
         async with info.context.sessions() as session:
-            rows = await session.scalars(select(Provider).order_by(Provider.slug))
+            rows = await session.scalars(statement.limit(limit))
             return [ProviderType.from_row(row) for row in rows]
 
 

@@ -5,41 +5,60 @@ from __future__ import annotations
 from decimal import Decimal
 
 import strawberry
-from strawberry.extensions import AddValidationRules, ParserCache, ValidationCache
+from graphql import GraphQLError
+from graphql.validation import NoSchemaIntrospectionCustomRule
+from strawberry.extensions import AddValidationRules, SchemaExtension
 from strawberry.extensions.max_aliases import create_validator as max_aliases_rule
 from strawberry.extensions.query_depth_limiter import create_validator as max_depth_rule
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
+from strawberry.types import ExecutionContext
 
+from api.graphql.errors import MaskUnexpectedErrors, log_errors
+from api.graphql.http import OperationName
+from api.graphql.limits import DocumentCache, DocumentLimits
 from api.graphql.ops import Mutation, OpsQuery
 from api.graphql.queries import Query
 from api.graphql.scalars import DecimalScalar
 from api.graphql.subscriptions import Subscription
+from api.ratelimit import RateLimiter, RateLimits
 from schema.settings import Settings
-
-CACHED_DOCUMENTS = 256
-"""Frontends send the same few documents again and again: each is parsed and validated
-once (the cache key includes the limit rules, built once per schema for that reason)."""
 
 RootQuery = merge_types("Query", (Query, OpsQuery))
 """The catalog fields and the ops fields (which check the caller's role) under one root."""
 
 
-def build_schema(settings: Settings) -> strawberry.Schema:
-    limits = [
+class LlmrefSchema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        log_errors(errors)
+
+
+def build_schema(
+    settings: Settings, *, rate_limiter: RateLimiter | None = None
+) -> strawberry.Schema:
+    rules = [
         max_depth_rule(settings.max_query_depth, None, None),
         max_aliases_rule(settings.max_aliases),
     ]
-    return strawberry.Schema(
+    if not settings.introspection_enabled:
+        rules.append(NoSchemaIntrospectionCustomRule)
+    documents = DocumentCache()  # one per schema: the rules above are part of what it caches
+    extensions: list[type[SchemaExtension] | SchemaExtension | object] = [
+        MaskUnexpectedErrors,
+        OperationName,
+        lambda: AddValidationRules(rules),
+        lambda: DocumentLimits(settings, documents),
+    ]
+    if rate_limiter is not None:
+        extensions.append(lambda: RateLimits(rate_limiter))
+    return LlmrefSchema(
         query=RootQuery,
         mutation=Mutation,
         subscription=Subscription,
         config=StrawberryConfig(scalar_map={Decimal: DecimalScalar}),
-        extensions=[
-            lambda: AddValidationRules(limits),
-            lambda: ParserCache(maxsize=CACHED_DOCUMENTS),
-            lambda: ValidationCache(maxsize=CACHED_DOCUMENTS),
-        ],
+        extensions=extensions,  # type: ignore[arg-type]
     )
 
 

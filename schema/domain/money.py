@@ -56,7 +56,8 @@ def normalize(value: Decimal) -> Decimal:
     stripped = value.normalize()
     exponent = stripped.as_tuple().exponent
     assert isinstance(exponent, int)
-    return stripped.quantize(Decimal(1)) if exponent > 0 else stripped
+    # int() is exact at any size; quantize would need more digits than the context has.
+    return Decimal(int(stripped)) if exponent > 0 else stripped
 
 
 def format_decimal(value: Decimal) -> str:

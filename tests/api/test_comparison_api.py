@@ -119,6 +119,13 @@ async def test_traffic_changes_the_estimate_exactly(
             "inputTokensPerMonth",
             [],
         ),
+        (  # past Decimal's default 28 digits: once an InvalidOperation leaked as the message
+            ["glm-4v-9b", "qwen3.5-4b"],
+            {"inputTokensPerMonth": 1e28, "outputTokensPerMonth": 1e300},
+            "INVALID_TRAFFIC",
+            "inputTokensPerMonth must be at most 10^15 tokens, got 10000000000000000000000000000",
+            [],
+        ),
         (
             ["glm-4v-9b", "qwen3.5-4b"],
             {

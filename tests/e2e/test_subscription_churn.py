@@ -52,7 +52,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         postgres_database(prefix="llmref_churn") as database_url,
     ):
         load_catalog(database_url, redis_url=redis_url, snapshots=(("models.dev", None),))
-        env = {"LLMREF_DATABASE_URL": database_url, "LLMREF_REDIS_URL": redis_url}
+        env = {
+            "LLMREF_DATABASE_URL": database_url,
+            "LLMREF_REDIS_URL": redis_url,
+            "LLMREF_RATE_LIMIT_SUBSCRIPTIONS": "0",  # one address opens them all
+        }
         with serving(cwd, env) as (service, base):
             yield Server(service, base, last_event_id(database_url))
 

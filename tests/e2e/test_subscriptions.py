@@ -85,7 +85,11 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         feed = exit_stack.enter_context(FeedServer())
         set_feed_url(database_url, "litellm", feed.url)
         ops_key = create_ops_key(database_url, cwd)
-        env = {"LLMREF_DATABASE_URL": database_url, "LLMREF_REDIS_URL": redis_url}
+        env = {
+            "LLMREF_DATABASE_URL": database_url,
+            "LLMREF_REDIS_URL": redis_url,
+            "LLMREF_RATE_LIMIT_SUBSCRIPTIONS": "0",  # one address opens them all
+        }
         exit_stack.enter_context(working(cwd, env))
         variants = {
             "main": {"LLMREF_WS_PING_INTERVAL_SECONDS": "1"},

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
+from typing import TypeVar
 
 import strawberry
 from strawberry.types import Info
 
 from api.context import Context
+from api.graphql.pagination import page_of
 from schema.domain.costs import DEFAULT_TRAFFIC, cheapest_route
 from schema.domain.prices import PriceState
 from schema.domain.tags import decision_tags
@@ -22,6 +25,26 @@ from schema.models import (
     Price,
     Provider,
 )
+
+PROVIDER_OFFERINGS_PAGE = 100
+"""Routes of a provider in one answer unless `first` says otherwise (OpenRouter has ~375)."""
+MODEL_LISTS_PAGE = 50
+"""Items of a model's lists (routes, scores, history, aliases, sources) unless `first` says
+otherwise; the busiest model has about 25 routes."""
+
+
+T = TypeVar("T")
+
+
+def _page(
+    info: Info[Context, None],
+    rows: Sequence[T],
+    first: int | None,
+    offset: int | None,
+    default: int = MODEL_LISTS_PAGE,
+) -> list[T]:
+    maximum = info.context.settings.max_page_size
+    return page_of(rows, first, offset, default=default, maximum=maximum)
 
 
 @strawberry.enum(name="Capability")
@@ -131,10 +154,18 @@ class ProviderType:
     def from_row(cls, row: Provider) -> ProviderType:
         return cls(id=strawberry.ID(str(row.id)), slug=row.slug, name=row.name, url=row.url)
 
-    @strawberry.field
-    async def offerings(self, info: Info[Context, None]) -> list[OfferingType]:
+    @strawberry.field(
+        description=f"At most `first` routes (default {PROVIDER_OFFERINGS_PAGE}, at most LLMREF_MAX_PAGE_SIZE) from `offset`."
+    )
+    async def offerings(
+        self,
+        info: Info[Context, None],
+        first: int | None = PROVIDER_OFFERINGS_PAGE,
+        offset: int | None = 0,
+    ) -> list[OfferingType]:
         rows = await info.context.loaders.offerings_by_provider_id.load(int(self.id))
-        return [OfferingType.from_row(row) for row in rows]
+        page = _page(info, rows, first, offset, PROVIDER_OFFERINGS_PAGE)
+        return [OfferingType.from_row(row) for row in page]
 
 
 @strawberry.type(
@@ -319,10 +350,17 @@ class ModelType:
         row = await info.context.loaders.organization_by_id.load(self.creator_id)
         return OrganizationType(slug=row.slug, name=row.name) if row is not None else None
 
-    @strawberry.field
-    async def offerings(self, info: Info[Context, None]) -> list[OfferingType]:
+    @strawberry.field(
+        description=f"At most `first` routes (default {MODEL_LISTS_PAGE}, at most LLMREF_MAX_PAGE_SIZE) from `offset`."
+    )
+    async def offerings(
+        self,
+        info: Info[Context, None],
+        first: int | None = MODEL_LISTS_PAGE,
+        offset: int | None = 0,
+    ) -> list[OfferingType]:
         rows = await info.context.loaders.offerings_by_model_id.load(int(self.id))
-        return [OfferingType.from_row(row) for row in rows]
+        return [OfferingType.from_row(row) for row in _page(info, rows, first, offset)]
 
     @strawberry.field(
         description="The active offering with a complete price that costs least at the default traffic (ties: provider slug, then providerModelId); null when none has one."
@@ -345,15 +383,30 @@ class ModelType:
         return OfferingType.from_row(best) if best is not None else None
 
     @strawberry.field
-    async def benchmarks(self, info: Info[Context, None]) -> list[BenchmarkScoreType]:
+    async def benchmarks(
+        self,
+        info: Info[Context, None],
+        first: int | None = MODEL_LISTS_PAGE,
+        offset: int | None = 0,
+    ) -> list[BenchmarkScoreType]:
         rows = await info.context.loaders.scores_by_model_id.load(int(self.id))
-        return [BenchmarkScoreType.from_row(row) for row in rows]
+        return [BenchmarkScoreType.from_row(row) for row in _page(info, rows, first, offset)]
 
-    @strawberry.field
+    @strawberry.field(description="Oldest first; at most `first` points from `offset`.")
     async def price_history(
-        self, info: Info[Context, None], provider: str | None = None, since: datetime | None = None
+        self,
+        info: Info[Context, None],
+        provider: str | None = None,
+        since: datetime | None = None,
+        first: int | None = MODEL_LISTS_PAGE,
+        offset: int | None = 0,
     ) -> list[PricePointType]:
-        rows = await info.context.loaders.price_history.load((int(self.id), provider, since))
+        rows = _page(
+            info,
+            await info.context.loaders.price_history.load((int(self.id), provider, since)),
+            first,
+            offset,
+        )
         providers = await info.context.loaders.provider_by_id.load_many(
             [offering.provider_id for _, offering in rows]
         )
@@ -372,14 +425,25 @@ class ModelType:
     @strawberry.field(
         description="Every other name under which a feed or provider lists this model."
     )
-    async def aliases(self, info: Info[Context, None]) -> list[ModelAliasType]:
+    async def aliases(
+        self,
+        info: Info[Context, None],
+        first: int | None = MODEL_LISTS_PAGE,
+        offset: int | None = 0,
+    ) -> list[ModelAliasType]:
         rows = await info.context.loaders.aliases_by_model_id.load(int(self.id))
-        return [ModelAliasType.from_row(row) for row in rows if row.name != self.slug]
+        others = [row for row in rows if row.name != self.slug]
+        return [ModelAliasType.from_row(row) for row in _page(info, others, first, offset)]
 
     @strawberry.field
-    async def sources(self, info: Info[Context, None]) -> list[SourceType]:
+    async def sources(
+        self,
+        info: Info[Context, None],
+        first: int | None = MODEL_LISTS_PAGE,
+        offset: int | None = 0,
+    ) -> list[SourceType]:
         rows = await info.context.loaders.sources_by_model_id.load(int(self.id))
-        return [SourceType.from_row(row) for row in rows]
+        return [SourceType.from_row(row) for row in _page(info, rows, first, offset)]
 
     @strawberry.field(
         description="The newest data date of any fact or price of this model (the date its sources state them as of, never a load time)."
