@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 import redis.asyncio as aioredis
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -26,7 +27,9 @@ from api.context import Context
 from api.events.hub import EventHub
 from api.graphql.loaders import create_loaders
 from api.graphql.schema import build_schema
+from api.persisted_queries import PersistedQueries
 from api.queue import CeleryRunQueue
+from api.response_cache import CatalogGeneration, ResponseCachingGraphQL
 from api.runner import EmbeddedRunner
 from api.ws import handler_class
 from schema.db.base import utcnow
@@ -85,6 +88,12 @@ class LlmrefGraphQL(GraphQL[Context, None]):
             response=response,
         )
 
+    def encode_json(self, data: object) -> bytes:
+        return orjson.dumps(data)
+
+    def decode_json(self, data: str | bytes) -> object:
+        return orjson.loads(data)
+
 
 def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Starlette:
     """The app. With Redis: Celery workers run the feeds and the cache is shared. Without:
@@ -111,6 +120,11 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Star
         runner = EmbeddedRunner(settings, sync_sessions, cache.local, notify=hub.notify)
         enqueue_run, publish = runner.enqueue, runner.publish
     graphql = LlmrefGraphQL(settings, engine, cache, enqueue_run, publish, hub)
+    endpoint = ResponseCachingGraphQL(
+        graphql,
+        generation=CatalogGeneration(settings.redis_url) if settings.redis_url else None,
+        persisted=PersistedQueries(settings.redis_url),
+    )
 
     async def healthz(_request: Request) -> Response:
         """Alive, with what this process holds (to spot leaks)."""
@@ -145,12 +159,13 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Star
             await runner.stop()
         await hub.stop()
         await cache.close()
+        await endpoint.close()
         await engine.dispose()
         sync_engine.dispose()
 
     app = Starlette(
         routes=[
-            Route("/graphql", graphql, methods=["GET", "POST", "OPTIONS"]),
+            Route("/graphql", endpoint, methods=["GET", "POST", "OPTIONS"]),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             WebSocketRoute("/graphql", graphql),
