@@ -88,8 +88,9 @@ class LlmrefGraphQL(GraphQL[Context, None]):
             response=response,
         )
 
-    def encode_json(self, data: object) -> bytes:
-        return orjson.dumps(data)
+    def encode_json(self, data: object) -> str:
+        """Text: graphql-transport-ws messages must be text frames."""
+        return orjson.dumps(data).decode()
 
     def decode_json(self, data: str | bytes) -> object:
         return orjson.loads(data)

@@ -14,6 +14,7 @@ from strawberry.tools import merge_types
 from api.graphql.ops import Mutation, OpsQuery
 from api.graphql.queries import Query
 from api.graphql.scalars import DecimalScalar
+from api.graphql.shared_events import SharedEventExecutionContext
 from api.graphql.subscriptions import Subscription
 from schema.settings import Settings
 
@@ -35,6 +36,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         mutation=Mutation,
         subscription=Subscription,
         config=StrawberryConfig(scalar_map={Decimal: DecimalScalar}),
+        execution_context_class=SharedEventExecutionContext,
         extensions=[
             lambda: AddValidationRules(limits),
             lambda: ParserCache(maxsize=CACHED_DOCUMENTS),
