@@ -83,6 +83,8 @@ def wrk(
             f"-t{min(2, connections)}",
             f"-c{connections}",
             f"-d{seconds}s",
+            "--timeout",
+            "30s",
             "--latency",
             "-s",
             handle.name,
