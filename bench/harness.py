@@ -37,12 +37,14 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.comparison import BIN, MODELS, QUERY, serving, wrk  # noqa: E402
-from bench.ingest import scratch_postgres  # noqa: E402
-from schema.catalog.importer import import_curated  # noqa: E402
-from schema.db.engine import make_engine, make_sessionmaker  # noqa: E402
-from schema.feeds.offline import import_offline_catalog  # noqa: E402
-from schema.migrations import upgrade  # noqa: E402
+from bench.comparison import (  # noqa: E402
+    BIN,
+    MODELS,
+    QUERY,
+    offline_catalog_database,
+    serving,
+    wrk,
+)
 from tests.e2e.live import redis_database  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -102,13 +104,7 @@ def main() -> None:
         scratch = Path(stack.enter_context(tempfile.TemporaryDirectory()))
         llmref_redis = stack.enter_context(redis_database((15, 13)))
         apollo_redis = stack.enter_context(redis_database((3, 2)))
-        url = stack.enter_context(scratch_postgres())
-        upgrade(url)
-        engine = make_engine(url)
-        sessions = make_sessionmaker(engine)
-        import_curated(sessions)
-        import_offline_catalog(sessions)
-        engine.dispose()
+        url = stack.enter_context(offline_catalog_database())
         env = {"LLMREF_DATABASE_URL": url, "LLMREF_REDIS_URL": llmref_redis}
         serve = [str(BIN / "llmref"), "serve", "--no-access-log", "--port"]
         bases = {"llmref": stack.enter_context(serving([*serve, "8801"], env, PORTS["llmref"]))}
