@@ -21,12 +21,12 @@ from schema.catalog.spec import CuratedFileError
 from schema.db.base import utcnow
 from schema.db.engine import make_engine, make_sessionmaker, session_scope
 from schema.events import publisher
-from schema.feeds.offline import RunAlreadyOpen, import_offline_catalog, import_snapshot_file
 from schema.feeds.sources import KNOWN_FEEDS
+from schema.ingest.offline import RunAlreadyOpen, import_offline_catalog, import_snapshot_file
+from schema.ingest.scheduling import UnknownFeedSource, postpone_all
+from schema.ingest.sync import RunOutcome
 from schema.migrations import upgrade
-from schema.scheduling import UnknownFeedSource, postpone_all
 from schema.settings import Settings
-from schema.sync import RunOutcome
 
 app = typer.Typer(help="llmref: a GraphQL backend for choosing between LLMs.", no_args_is_help=True)
 app.add_typer(apikey_app, name="apikey")

@@ -18,9 +18,9 @@ from sqlalchemy.orm import Session
 
 from schema.auth import ROLES, ApiKeyError, create_api_key, revoke_api_key
 from schema.db.engine import make_engine, make_sessionmaker, session_scope
+from schema.ingest.scheduling import UnknownFeedSource
 from schema.migrations import upgrade
 from schema.models import ApiKey
-from schema.scheduling import UnknownFeedSource
 from schema.services.feed_sources import (
     DEFAULT_INTERVAL_SECONDS,
     FeedSourceError,

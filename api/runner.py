@@ -14,9 +14,9 @@ from schema.cache import LocalCache
 from schema.db.base import utcnow
 from schema.events import publisher
 from schema.feeds.fetch import TransientFetchError
+from schema.ingest.sync import run_feed
 from schema.jobs import activate_prices, dispatch_due, http_fetcher, retry_delay_or_give_up, sweep
 from schema.settings import Settings
-from schema.sync import run_feed
 from schema.tasks import (
     ACTIVATE_EVERY_SECONDS,
     BEAT_TICK_SECONDS,

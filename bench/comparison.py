@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.ingest import scratch_postgres  # noqa: E402
 from schema.catalog.importer import import_curated  # noqa: E402
 from schema.db.engine import make_engine, make_sessionmaker  # noqa: E402
-from schema.feeds.offline import import_offline_catalog  # noqa: E402
+from schema.ingest.offline import import_offline_catalog  # noqa: E402
 from schema.migrations import upgrade  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent

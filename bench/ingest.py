@@ -22,8 +22,8 @@ from sqlalchemy import create_engine, func, select, text
 
 from schema.catalog.importer import import_curated
 from schema.db.engine import make_engine, make_sessionmaker
-from schema.feeds.offline import import_snapshot_file
 from schema.feeds.sources import KNOWN_FEEDS
+from schema.ingest.offline import import_snapshot_file
 from schema.migrations import upgrade
 from schema.models import OfferingListing, UnmatchedName
 

@@ -11,10 +11,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from schema.db.base import utcnow
 from schema.db.engine import session_scope
 from schema.feeds.fetch import FetchLimits, FetchResult, fetch_feed
-from schema.scheduling import queue_due_runs, stale_runs
+from schema.ingest.scheduling import queue_due_runs, stale_runs
+from schema.ingest.sync import SourceSpec, finish_run
 from schema.services.prices import activate_due_prices, prune_events
 from schema.settings import Settings
-from schema.sync import SourceSpec, finish_run
 from schema.tasks import REQUEUE_QUEUED_AFTER_SECONDS, retry_delay
 
 Publish = Callable[[Iterable[int]], None]

@@ -9,6 +9,7 @@ from celery import Task
 from schema.db.base import utcnow
 from schema.events import publisher
 from schema.feeds.fetch import TransientFetchError
+from schema.ingest.sync import run_feed
 from schema.jobs import (
     activate_prices,
     dispatch_due,
@@ -16,7 +17,6 @@ from schema.jobs import (
     retry_delay_or_give_up,
     sweep,
 )
-from schema.sync import run_feed
 from schema.tasks import ACTIVATE_DUE_PRICES, DISPATCH_DUE, RUN_FEED, SWEEP
 from workers.celery_app import app
 from workers.db import sessions, settings

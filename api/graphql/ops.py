@@ -24,8 +24,8 @@ from api.graphql.pagination import check_first
 from api.graphql.permissions import require_ops
 from api.graphql.types.feeds import FeedRunType, FeedSourceType, ResyncPayloadType
 from api.graphql.types.holds import HeldChangeStatusEnum, HeldPriceChangeType, UnmatchedNameType
+from schema.ingest.scheduling import UnknownFeedSource, queue_run
 from schema.models import FeedRun, FeedSource, HeldPriceChange, UnmatchedName
-from schema.scheduling import UnknownFeedSource, queue_run
 from schema.services.holds import HoldConflict, HoldNotFound, approve_hold, reject_hold
 
 log = logging.getLogger("llmref.ops")

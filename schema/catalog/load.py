@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 from schema.catalog.spec import CuratedCatalog, OfferingSpec, SourceSpec
 from schema.domain.facts import api_field_name, fact_text
 from schema.domain.names import alias_key
+from schema.domain.observations import PriceObservation
 from schema.domain.prices import CURATED
-from schema.feeds.records import PriceObservation
 from schema.models import (
     Benchmark,
     BenchmarkScore,

@@ -12,8 +12,8 @@ from sqlalchemy import DateTime, Dialect, Numeric, String, Text
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from schema.domain.money import format_decimal, normalize
+from schema.domain.observations import PriceTierObservation
 from schema.domain.prices import PriceState
-from schema.feeds.records import PriceTierObservation
 
 _TIER_PRICES = ("input_per_mtok", "output_per_mtok", "cached_input_per_mtok")
 

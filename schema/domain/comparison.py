@@ -77,8 +77,8 @@ from schema.domain.comparison_text import (
 )
 from schema.domain.costs import Traffic, cheapest_route, monthly_cost
 from schema.domain.money import round_cents
+from schema.domain.observations import PriceTierObservation
 from schema.domain.tags import decision_tags
-from schema.feeds.records import PriceTierObservation
 
 KEY_SEPARATOR = "-vs-"
 

@@ -14,7 +14,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
-from schema.feeds.records import PriceTierObservation
+from schema.domain.observations import PriceTierObservation
 
 CURATED = "curated"
 FEED_PRIORITY = ("litellm", "genai-prices", "models.dev", "llm-prices")

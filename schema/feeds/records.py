@@ -3,53 +3,23 @@
 Adapters are pure functions ``parse(raw: bytes) -> ParsedSnapshot``. They normalize units
 (through ``schema.domain.money.to_per_mtok``) and field names, but they do not decide
 identity: which canonical model or provider a record belongs to is decided later by
-``schema.feeds.identity`` from ``provider``, ``provider_model_id`` and ``identity_hints``.
+``schema.ingest.identity`` from ``provider``, ``provider_model_id`` and ``identity_hints``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal
+
+from schema.domain.observations import (
+    BenchmarkObservation,
+    PriceObservation,
+)
 
 
 class SnapshotError(Exception):
     """A snapshot that cannot be used at all (malformed, truncated, empty, wrong format,
     too large, too many invalid records). The run fails whole and nothing changes."""
-
-
-@dataclass(frozen=True)
-class PriceTierObservation:
-    """Prices that replace the base ones once a request's input reaches min_input_tokens."""
-
-    min_input_tokens: int
-    input_per_mtok: Decimal | None = None
-    output_per_mtok: Decimal | None = None
-    cached_input_per_mtok: Decimal | None = None
-
-
-@dataclass(frozen=True)
-class PriceObservation:
-    """One price as a feed states it, in USD per 1M tokens.
-
-    ``effective_from``/``effective_to`` are the feed's own dates (genai-prices
-    ``start_date``, llm-prices ``from_date``/``to_date``), None where it gives none.
-    """
-
-    input_per_mtok: Decimal | None
-    output_per_mtok: Decimal | None
-    cached_input_per_mtok: Decimal | None = None
-    tiers: tuple[PriceTierObservation, ...] = ()
-    effective_from: datetime | None = None
-    effective_to: datetime | None = None
-
-
-@dataclass(frozen=True)
-class BenchmarkObservation:
-    slug: str
-    name: str
-    score: float
-    higher_is_better: bool = True
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 
 from schema.domain.slugs import is_slug
 from schema.feeds.adapters import ADAPTERS
+from schema.ingest.scheduling import UnknownFeedSource
 from schema.models import FeedRun, FeedSource
-from schema.scheduling import UnknownFeedSource
 
 MIN_INTERVAL_SECONDS = 60
 DEFAULT_INTERVAL_SECONDS = 3600

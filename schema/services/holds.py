@@ -15,8 +15,8 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from schema.domain.observations import PriceObservation
 from schema.domain.prices import PriceState, PriceValue, implausible_change
-from schema.feeds.records import PriceObservation
 from schema.models import HeldPriceChange, ObservedPrice, PriceChangeEvent
 from schema.services.prices import close_and_observe, resolve_prices
 

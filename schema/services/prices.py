@@ -13,6 +13,7 @@ from typing import Any, Protocol, TypeVar
 from sqlalchemy import and_, delete, func, or_, select, text
 from sqlalchemy.orm import Session
 
+from schema.domain.observations import PriceObservation
 from schema.domain.prices import (
     PriceState,
     PriceValue,
@@ -21,7 +22,6 @@ from schema.domain.prices import (
     source_rank,
     state_at,
 )
-from schema.feeds.records import PriceObservation
 from schema.models import (
     ObservedPrice,
     Offering,

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api.app import create_app
 from schema.db.engine import make_async_engine
-from schema.feeds.records import PriceTierObservation
+from schema.domain.observations import PriceTierObservation
 from schema.models import LlmModel, Offering, Organization, Price, Provider
 from schema.settings import Settings
 

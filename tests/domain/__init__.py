@@ -11,7 +11,7 @@ from typing import Any
 
 from schema.domain.comparison import ModelFacts, PriceFacts, RouteFacts
 from schema.domain.costs import Traffic
-from schema.feeds.records import PriceTierObservation
+from schema.domain.observations import PriceTierObservation
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 

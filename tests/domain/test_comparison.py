@@ -26,7 +26,7 @@ from schema.domain.comparison import (
 from schema.domain.comparison_errors import ComparisonErrorCode, validate_request
 from schema.domain.comparison_text import context_label
 from schema.domain.costs import DEFAULT_TRAFFIC, Traffic
-from schema.feeds.records import PriceTierObservation
+from schema.domain.observations import PriceTierObservation
 from tests.domain import NOW, model, price, route, traffic
 
 ONE_MILLION_EACH = traffic(1_000_000, 1_000_000)

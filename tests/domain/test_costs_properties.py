@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from schema.domain.comparison import ModelFacts, PriceFacts, RouteFacts, resolve_comparison
 from schema.domain.costs import Traffic, monthly_cost
-from schema.feeds.records import PriceTierObservation
+from schema.domain.observations import PriceTierObservation
 from tests.domain import NOW
 
 MAX_TOKENS = 10**15

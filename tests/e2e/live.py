@@ -140,7 +140,7 @@ def load_catalog(
     from schema.db.base import utcnow
     from schema.db.engine import make_engine, make_sessionmaker
     from schema.events import publisher
-    from schema.feeds.offline import import_snapshot_file
+    from schema.ingest.offline import import_snapshot_file
     from schema.migrations import upgrade
 
     upgrade(database_url)

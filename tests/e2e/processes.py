@@ -379,9 +379,9 @@ def catalog_template(cwd: Path, *litellm_snapshots: Path) -> Iterator[tuple[str,
     from schema.db.base import utcnow
     from schema.db.engine import make_engine, make_sessionmaker, session_scope
     from schema.events import publish_pending
-    from schema.feeds.offline import import_snapshot_file
+    from schema.ingest.offline import import_snapshot_file
+    from schema.ingest.scheduling import postpone_all
     from schema.migrations import upgrade
-    from schema.scheduling import postpone_all
 
     with postgres_database(prefix="llmref_e2e_template") as url:
         upgrade(url)
@@ -647,7 +647,7 @@ def clean_apply(template: str, *snapshots: Path) -> list[EventSignature]:
     template record in the last run: what a run through the workers must record, whatever
     happened to it on the way."""
     from schema.db.engine import make_engine, make_sessionmaker
-    from schema.feeds.offline import import_snapshot_file
+    from schema.ingest.offline import import_snapshot_file
 
     with postgres_database(template=template, prefix="llmref_e2e_reference") as url:
         engine = make_engine(url)

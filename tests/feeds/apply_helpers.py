@@ -13,7 +13,8 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from schema.db.base import Base
-from schema.feeds.records import FeedRecord, ParsedSnapshot, PriceObservation
+from schema.domain.observations import PriceObservation
+from schema.feeds.records import FeedRecord, ParsedSnapshot
 from schema.models import LlmModel, ObservedPrice, Offering, Price, PriceChangeEvent, Provider
 
 NOW = datetime(2026, 7, 2, 12, tzinfo=UTC)

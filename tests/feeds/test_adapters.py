@@ -12,8 +12,9 @@ from typing import Any
 import pytest
 from feed_helpers import by_route, encode, fixture_bytes, fixture_json, parse_fixture
 
+from schema.domain.observations import PriceObservation, PriceTierObservation
 from schema.feeds.adapters import ADAPTERS
-from schema.feeds.records import PriceObservation, PriceTierObservation, SnapshotError
+from schema.feeds.records import SnapshotError
 
 
 def utc(year: int, month: int, day: int) -> datetime:

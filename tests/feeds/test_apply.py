@@ -32,8 +32,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from schema.catalog.importer import CURATED_PATH, import_curated
-from schema.feeds.apply import apply_snapshot
-from schema.feeds.records import FeedRecord, PriceObservation
+from schema.domain.observations import PriceObservation
+from schema.feeds.records import FeedRecord
+from schema.ingest.apply import apply_snapshot
 from schema.models import FactSource, LlmModel, ObservedPrice, Offering
 from tests.conftest import graphql
 

@@ -30,8 +30,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.orm import Session, sessionmaker
 
-from schema.feeds.apply import apply_snapshot
-from schema.feeds.records import FeedRecord, PriceObservation, PriceTierObservation
+from schema.domain.observations import PriceObservation, PriceTierObservation
+from schema.feeds.records import FeedRecord
+from schema.ingest.apply import apply_snapshot
 
 MODELS = ("model-a", "model-b", "model-c")
 PROVIDERS = ("openai", "mistral", "openrouter")

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from schema.domain.observations import PriceObservation
 from schema.feeds.adapters.common import (
     RecordError,
     capabilities,
@@ -14,7 +15,6 @@ from schema.feeds.adapters.common import (
     to_count,
     to_day,
 )
-from schema.feeds.records import PriceObservation
 
 JAN = datetime(2026, 1, 1, tzinfo=UTC)
 FEB = datetime(2026, 2, 1, tzinfo=UTC)

@@ -9,9 +9,9 @@ from apply_helpers import NOW, add_models, price, record, snapshot
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from schema.feeds.apply import apply_snapshot
-from schema.feeds.identity import load_identity
 from schema.feeds.records import FeedRecord
+from schema.ingest.apply import apply_snapshot
+from schema.ingest.identity import load_identity
 from schema.models import LlmModel, ModelAlias, Offering, Provider, UnmatchedName
 
 ONE_DOLLAR = price("1", "1")

@@ -37,11 +37,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from schema.catalog.importer import import_curated
 from schema.db.engine import make_engine, make_sessionmaker
 from schema.domain.names import alias_key
-from schema.feeds.apply import apply_snapshot
-from schema.feeds.identity import load_identity
-from schema.feeds.offline import import_offline_catalog, import_snapshot_file
 from schema.feeds.parse import parse_snapshot
 from schema.feeds.sources import BUNDLED_DIR, read_snapshot_file
+from schema.ingest.apply import apply_snapshot
+from schema.ingest.identity import load_identity
+from schema.ingest.offline import import_offline_catalog, import_snapshot_file
 from schema.migrations import upgrade
 from schema.models import LlmModel, ModelAlias
 from tests.conftest import (

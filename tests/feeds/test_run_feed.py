@@ -31,8 +31,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from schema.catalog.importer import import_curated
 from schema.db.engine import session_scope
-from schema.feeds.offline import import_snapshot_file
 from schema.feeds.parse import DEFAULT_MAX_BYTES
+from schema.ingest.offline import import_snapshot_file
 from schema.models import FeedRun
 
 LITELLM_JULY_1 = fixture_bytes("litellm", "2026-07-01_f32e5ff0.json")

@@ -21,14 +21,8 @@ from functools import partial
 from typing import Any
 
 from schema.domain.money import PriceValueError, to_per_mtok
-from schema.feeds.records import (
-    FeedRecord,
-    InvalidRecord,
-    ParsedSnapshot,
-    PriceObservation,
-    PriceTierObservation,
-    SnapshotError,
-)
+from schema.domain.observations import PriceObservation, PriceTierObservation
+from schema.feeds.records import FeedRecord, InvalidRecord, ParsedSnapshot, SnapshotError
 
 PER_TOKEN = 1
 """Feeds quoting USD per token (OpenRouter, LiteLLM)."""

@@ -25,6 +25,7 @@ from decimal import Decimal
 from functools import partial
 from typing import Any
 
+from schema.domain.observations import PriceObservation
 from schema.feeds.adapters.common import (
     CACHED,
     INPUT,
@@ -49,7 +50,7 @@ from schema.feeds.adapters.common import (
     to_day,
     wrong_format,
 )
-from schema.feeds.records import FeedRecord, ParsedSnapshot, PriceObservation
+from schema.feeds.records import FeedRecord, ParsedSnapshot
 
 FEED = "genai-prices"
 PRICE_FIELDS = {"input_mtok": INPUT, "output_mtok": OUTPUT, "cache_read_mtok": CACHED}

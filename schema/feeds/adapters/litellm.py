@@ -20,6 +20,7 @@ from decimal import Decimal
 from functools import partial
 from typing import Any
 
+from schema.domain.observations import PriceObservation
 from schema.feeds.adapters.common import (
     CACHED,
     INPUT,
@@ -44,7 +45,7 @@ from schema.feeds.adapters.common import (
     to_count,
     wrong_format,
 )
-from schema.feeds.records import FeedRecord, ParsedSnapshot, PriceObservation
+from schema.feeds.records import FeedRecord, ParsedSnapshot
 
 FEED = "litellm"
 META_KEYS = frozenset({"sample_spec", "fallback_generalizations", "last_updated"})

@@ -21,6 +21,7 @@ from datetime import datetime
 from functools import partial
 from typing import Any
 
+from schema.domain.observations import PriceObservation
 from schema.feeds.adapters.common import (
     CACHED,
     INPUT,
@@ -44,7 +45,7 @@ from schema.feeds.adapters.common import (
     start_of_day,
     wrong_format,
 )
-from schema.feeds.records import FeedRecord, ParsedSnapshot, PriceObservation
+from schema.feeds.records import FeedRecord, ParsedSnapshot
 
 FEED = "llm-prices"
 PRICE_FIELDS = {"input": INPUT, "output": OUTPUT, "input_cached": CACHED}

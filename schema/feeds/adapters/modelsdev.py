@@ -15,6 +15,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from schema.domain.observations import PriceObservation
 from schema.feeds.adapters.common import (
     CACHED,
     INPUT,
@@ -41,7 +42,7 @@ from schema.feeds.adapters.common import (
     to_count,
     wrong_format,
 )
-from schema.feeds.records import FeedRecord, ParsedSnapshot, PriceObservation
+from schema.feeds.records import FeedRecord, ParsedSnapshot
 
 FEED = "models.dev"
 COST_FIELDS = {"input": INPUT, "output": OUTPUT, "cache_read": CACHED}

@@ -12,8 +12,8 @@ from schema.db.base import utcnow
 from schema.db.engine import session_scope
 from schema.feeds.fetch import FetchResult
 from schema.feeds.sources import KNOWN_FEEDS, bundled_path, read_snapshot_file
-from schema.scheduling import queue_run
-from schema.sync import AfterCommit, RunOutcome, run_feed
+from schema.ingest.scheduling import queue_run
+from schema.ingest.sync import AfterCommit, RunOutcome, run_feed
 
 
 class RunAlreadyOpen(RuntimeError):

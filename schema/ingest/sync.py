@@ -24,10 +24,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from schema.db.base import utcnow
 from schema.db.engine import session_scope
 from schema.domain.prices import DEFAULT_IMPLAUSIBLE_FACTOR
-from schema.feeds.apply import ApplyReport, apply_snapshot
 from schema.feeds.fetch import FetchError, FetchResult, TransientFetchError
 from schema.feeds.parse import parse_snapshot
 from schema.feeds.records import SnapshotError
+from schema.ingest.apply import ApplyReport, apply_snapshot
 from schema.models import FeedRun, FeedSource
 
 log = logging.getLogger("llmref.sync")

@@ -21,7 +21,8 @@ from schema.domain.facts import CAPABILITIES, api_field_name, fact_text
 from schema.domain.names import alias_key
 from schema.domain.prices import CURATED, DEFAULT_IMPLAUSIBLE_FACTOR
 from schema.domain.slugs import slugify
-from schema.feeds.identity import (
+from schema.feeds.records import FeedRecord, ParsedSnapshot
+from schema.ingest.identity import (
     Identity,
     Route,
     creator_name,
@@ -29,7 +30,6 @@ from schema.feeds.identity import (
     load_identity,
     model_name_keys,
 )
-from schema.feeds.records import FeedRecord, ParsedSnapshot
 from schema.models import (
     FactSource,
     LlmModel,

@@ -1,0 +1,1 @@
+"""Ingest: from parsed feed records to the catalog (identity, apply, runs, offline load)."""
