@@ -55,8 +55,10 @@ CACHEABLE_ROOT_FIELDS = frozenset(
 """Public root fields that read nothing but the catalog (ops fields and priceChanges are
 left out: they read runs and events, which the catalog generation does not follow)."""
 
-MAX_ENTRIES = 2048
+MAX_BYTES = 64 << 20
+"""What the answers kept in one process may add up to (least recently used out first)."""
 MAX_BODY_BYTES = 1 << 20
+"""A larger answer is not kept."""
 TTL_SECONDS = 3600
 """Generations keep entries correct; the time limit only bounds how long memory is held."""
 DOCUMENT_PLANS = 512
@@ -111,11 +113,12 @@ class CachedResponse:
 
 
 class ResponseStore:
-    """Bounded, least recently used out, entries expire."""
+    """Bounded in bytes, least recently used out, entries expire."""
 
-    def __init__(self, max_entries: int = MAX_ENTRIES, ttl_seconds: float = TTL_SECONDS) -> None:
+    def __init__(self, max_bytes: int = MAX_BYTES, ttl_seconds: float = TTL_SECONDS) -> None:
         self._entries: OrderedDict[str, CachedResponse] = OrderedDict()
-        self._max_entries = max_entries
+        self._max_bytes = max_bytes
+        self._bytes = 0
         self._ttl = ttl_seconds
 
     def get(self, key: str) -> CachedResponse | None:
@@ -123,7 +126,7 @@ class ResponseStore:
         if entry is None:
             return None
         if entry.expires <= time.monotonic():
-            del self._entries[key]
+            self._drop(key)
             return None
         self._entries.move_to_end(key)
         return entry
@@ -135,11 +138,20 @@ class ResponseStore:
             generation=generation,
             expires=time.monotonic() + self._ttl,
         )
+        self._drop(key)
         self._entries[key] = entry
-        self._entries.move_to_end(key)
-        while len(self._entries) > self._max_entries:
-            self._entries.popitem(last=False)
+        self._bytes += len(body)
+        while self._bytes > self._max_bytes:
+            self._drop(next(iter(self._entries)))
         return entry
+
+    def _drop(self, key: str) -> None:
+        entry = self._entries.pop(key, None)
+        if entry is not None:
+            self._bytes -= len(entry.body)
+
+    def __len__(self) -> int:
+        return len(self._entries)
 
 
 @functools.lru_cache(maxsize=DOCUMENT_PLANS)

@@ -16,6 +16,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.app import create_app
+from api.response_cache import ResponseStore
 from schema.catalog.importer import import_curated
 from schema.db.base import utcnow
 from schema.db.engine import make_async_engine
@@ -185,3 +186,16 @@ async def test_automatic_persisted_queries_over_post_and_get_with_etags(
     assert mismatch.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
     version = await app.post({"extensions": {"persistedQuery": {"version": 2}}})
     assert version.status_code == 400
+
+
+def test_the_store_keeps_the_most_recently_used_answers_within_its_byte_budget() -> None:
+    store = ResponseStore(max_bytes=3000)
+    for key in "abc":
+        store.put(key, key.encode() * 1000, generation=1)
+    assert store.get("a") is not None  # now the most recently used
+    store.put("d", b"d" * 1500, generation=1)  # 4,500 bytes: b, then c, go
+    assert [k for k in "abcd" if store.get(k) is not None] == ["a", "d"]
+    assert len(store) == 2
+    store.put("a", b"A" * 2000, generation=2)  # replacing counts the new size only
+    assert store.get("a") is not None and store.get("d") is None
+    assert store.get("a").body == b"A" * 2000  # type: ignore[union-attr]
