@@ -25,6 +25,8 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from api.cache import ComparisonCache, LocalComparisonCache, create_cache
 from api.context import Context
 from api.events.hub import EventHub
+from api.graphiql import graphiql_page
+from api.graphiql import routes as graphiql_routes
 from api.graphql.loaders import create_loaders
 from api.graphql.schema import build_schema
 from api.persisted_queries import PersistedQueries
@@ -69,6 +71,9 @@ class LlmrefGraphQL(GraphQL[Context, None]):
         self.cache = cache
         self.enqueue_run = enqueue_run
         self._publish = publish
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        return graphiql_page()  # its assets come from this server, not a CDN
 
     async def publish(self, model_ids: Iterable[int]) -> None:
         await asyncio.to_thread(self._publish, list(model_ids))
@@ -169,6 +174,7 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Star
             Route("/graphql", endpoint, methods=["GET", "POST", "OPTIONS"]),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            *graphiql_routes,
             WebSocketRoute("/graphql", graphql),
         ],
         middleware=middleware,

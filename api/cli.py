@@ -20,6 +20,7 @@ from schema.catalog.importer import CURATED_PATH, catalog_is_empty, catalog_size
 from schema.catalog.spec import CuratedFileError
 from schema.db.base import utcnow
 from schema.db.engine import make_engine, make_sessionmaker, session_scope
+from schema.db.setup_lock import database_setup_lock
 from schema.events import publisher
 from schema.feeds.sources import KNOWN_FEEDS
 from schema.ingest.offline import RunAlreadyOpen, import_offline_catalog, import_snapshot_file
@@ -47,7 +48,9 @@ def _safe_url(url: str) -> str:
 @app.command()
 def migrate() -> None:
     """Bring the database named by LLMREF_DATABASE_URL to the latest schema."""
-    _migrate(Settings())
+    settings = Settings()
+    with database_setup_lock(settings.database_url):
+        _migrate(settings)
     typer.echo("Database is at the latest migration.", err=True)
 
 
@@ -132,30 +135,37 @@ def _describe(source: str, outcome: RunOutcome) -> str:
     )
 
 
-def _load_offline_catalog(settings: Settings, sessions: sessionmaker[Session]) -> None:
-    """Curated catalog and every bundled feed, with a progress bar on the terminal."""
+def _load_offline_catalog(
+    settings: Settings, sessions: sessionmaker[Session], console: Console | None = None
+) -> None:
+    """Curated catalog and every bundled feed, with a progress bar on the terminal that
+    advances as each step is done."""
     steps = ["curated", *(feed.slug for feed in KNOWN_FEEDS)]
     with Progress(
         TextColumn("[progress.description]{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
-        console=Console(stderr=True),
+        console=console or Console(stderr=True),
         transient=False,
     ) as progress:
         task = progress.add_task("Loading the offline catalog", total=len(steps))
-        progress.update(task, description="Loading the offline catalog: curated")
-        publish = _publisher(settings, sessions)
-        import_curated(sessions, after_commit=publish)
-        progress.advance(task)
 
-        def advance(slug: str) -> None:
-            progress.update(task, description=f"Loading the offline catalog: {slug}")
+        def starting(step: str) -> None:
+            progress.update(task, description=f"Loading the offline catalog: {step}", refresh=True)
 
-        for outcome in import_offline_catalog(sessions, on_feed=advance, after_commit=publish):
+        def done(outcome: RunOutcome | None = None) -> None:
             progress.advance(task)
-            if outcome.status == "FAILED":
+            if outcome is not None and outcome.status == "FAILED":
                 progress.console.print(f"[red]{outcome.error}[/red]")
+            progress.refresh()
+
+        publish = _publisher(settings, sessions)
+        starting("curated")
+        import_curated(sessions, after_commit=publish)
+        done()
+        import_offline_catalog(sessions, on_feed=starting, on_imported=done, after_commit=publish)
+        progress.update(task, description="Loading the offline catalog: done", refresh=True)
     with session_scope(sessions) as session:
         postpone_all(session, now=utcnow())
         models = catalog_size(session)
@@ -174,16 +184,17 @@ def serve(
     from api.app import create_app
 
     settings = Settings()
-    _migrate(settings)
-    engine = make_engine(settings.database_url)
-    sessions = make_sessionmaker(engine)
-    try:
-        with sessions() as session:
-            empty = catalog_is_empty(session)
-        if empty and settings.load_catalog_on_start:
-            _load_offline_catalog(settings, sessions)
-    finally:
-        engine.dispose()
+    with database_setup_lock(settings.database_url):  # replicas set an empty database up once
+        _migrate(settings)
+        engine = make_engine(settings.database_url)
+        sessions = make_sessionmaker(engine)
+        try:
+            with sessions() as session:
+                empty = catalog_is_empty(session)
+            if empty and settings.load_catalog_on_start:
+                _load_offline_catalog(settings, sessions)
+        finally:
+            engine.dispose()
     typer.echo(f"GraphQL at http://{host}:{port}/graphql", err=True)
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info", access_log=access_log)
 

@@ -16,22 +16,30 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from schema.auth import ROLES, ApiKeyError, create_api_key, revoke_api_key
+from schema.auth import OPS_ROLE, ROLES, ApiKeyError, create_api_key, revoke_api_key
+from schema.db.base import utcnow
 from schema.db.engine import make_engine, make_sessionmaker, session_scope
+from schema.events import publisher
 from schema.ingest.scheduling import UnknownFeedSource
 from schema.migrations import upgrade
 from schema.models import ApiKey
 from schema.services.feed_sources import (
     DEFAULT_INTERVAL_SECONDS,
+    KIND_RANK,
     FeedSourceError,
+    KindRank,
     add_feed_source,
     list_feed_sources,
     set_feed_source_enabled,
+    update_feed_source,
 )
+from schema.services.source_priority import effective_rank
 from schema.settings import Settings
 
 apikey_app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
-feeds_app = typer.Typer(help="List, add, enable and disable feed sources.", no_args_is_help=True)
+feeds_app = typer.Typer(
+    help="List, add, change, enable and disable feed sources.", no_args_is_help=True
+)
 
 BAD_INPUT = 2
 
@@ -78,7 +86,14 @@ def _now() -> datetime:
 @apikey_app.command("create")
 def apikey_create(
     name: Annotated[str, typer.Option(help="Who or what uses the key.")],
-    role: Annotated[str, typer.Option(help=f"The key's role ({', '.join(ROLES)}).")] = "ops",
+    role: Annotated[
+        str,
+        typer.Option(
+            help="The key's role: "
+            + "; ".join(f"{name} ({grants})" for name, grants in ROLES.items())
+            + "."
+        ),
+    ] = OPS_ROLE,
 ) -> None:
     """Create a key; it is printed once, alone on the last line of stdout, and never again."""
     try:
@@ -139,11 +154,17 @@ def feeds_list() -> None:
                 item.source.url,
                 str(item.source.interval_seconds),
                 "yes" if item.source.enabled else "no",
+                _rank(item.source.kind, item.source.rank),
                 item.last_run.status if item.last_run is not None else "-",
             ]
             for item in list_feed_sources(session)
         ]
-    _print_table(["SLUG", "KIND", "URL", "INTERVAL", "ENABLED", "LAST RUN"], table)
+    _print_table(["SLUG", "KIND", "URL", "INTERVAL", "ENABLED", "RANK", "LAST RUN"], table)
+
+
+def _rank(kind: str, rank: int | None) -> str:
+    shown = str(effective_rank(kind, rank))
+    return shown if rank is not None else f"{shown} (kind)"
 
 
 @feeds_app.command("add")
@@ -164,6 +185,71 @@ def feeds_add(
     except FeedSourceError as error:
         raise _fail(str(error)) from None
     typer.echo(f"Added feed source {slug} ({kind}, every {interval} s).", err=True)
+
+
+@feeds_app.command("set")
+def feeds_set(
+    slug: Annotated[str, typer.Argument(help="The feed source to change.")],
+    url: Annotated[
+        str | None,
+        typer.Option(help="A new http(s) URL (forgets the old one's ETag and Last-Modified)."),
+    ] = None,
+    interval: Annotated[
+        int | None, typer.Option(help="Seconds between polls (at least 60).")
+    ] = None,
+    enabled: Annotated[
+        bool | None, typer.Option("--enabled/--disabled", help="Poll it on its schedule or not.")
+    ] = None,
+    rank: Annotated[
+        str | None,
+        typer.Option(
+            help="Source priority, lower wins (0-1000), or 'kind' for its kind's rank "
+            "(docs/data.md); prices are resolved again at once."
+        ),
+    ] = None,
+) -> None:
+    """Change a feed source: URL, interval, enabled, rank."""
+    try:
+        with _unit_of_work() as session:
+            update = update_feed_source(
+                session,
+                slug,
+                url=url,
+                interval_seconds=interval,
+                enabled=enabled,
+                rank=_parse_rank(rank),
+                now=_now(),
+            )
+            changed = update.changed
+            model_ids = {event.model_id for event in update.events}
+            events = len(update.events)
+    except (UnknownFeedSource, FeedSourceError) as error:
+        raise _fail(str(error)) from None
+    if model_ids:
+        _publish(model_ids)
+    summary = ", ".join(changed) or "nothing changed"
+    typer.echo(f"Feed source {slug}: {summary}; {events} price change events.", err=True)
+
+
+def _parse_rank(rank: str | None) -> int | KindRank | None:
+    if rank is None:
+        return None
+    if rank == "kind":
+        return KIND_RANK
+    try:
+        return int(rank)
+    except ValueError:
+        raise _fail(f"rank must be an integer or 'kind', got {rank!r}") from None
+
+
+def _publish(model_ids: set[int]) -> None:
+    """After the commit: publish the new events and refresh cached comparisons."""
+    settings = Settings()
+    engine = make_engine(settings.database_url)
+    try:
+        publisher(make_sessionmaker(engine), redis_url=settings.redis_url, now=utcnow)(model_ids)
+    finally:
+        engine.dispose()
 
 
 def _set_enabled(slug: str, *, enabled: bool) -> None:

@@ -98,6 +98,7 @@ class EmbeddedRunner:
                 fetch=http_fetcher(self.settings),
                 after_commit=self.publish,
                 implausible_factor=self.settings.implausible_price_factor,
+                lease_seconds=self.settings.run_lease_seconds,
             )
             self._attempts.pop(run_id, None)
         except TransientFetchError as error:

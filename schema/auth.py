@@ -13,7 +13,13 @@ from sqlalchemy.orm import Session
 
 from schema.models import ApiKey
 
-ROLES = ("ops",)
+OPS_ROLE = "ops"
+CLIENT_ROLE = "client"
+ROLES = {
+    OPS_ROLE: "feed sources and runs, re-syncs, held price changes: the fields marked (ops)",
+    CLIENT_ROLE: "a frontend or other consumer: what anonymous callers may do, under its own name",
+}
+"""Every role a key can have, with what it grants."""
 _SCHEME = "llmref"
 
 

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from schema.db.base import utcnow
 from schema.db.engine import session_scope
 from schema.feeds.fetch import FetchLimits, FetchResult, fetch_feed
+from schema.ingest.run_leases import lease_end, renew_lease
 from schema.ingest.scheduling import queue_due_runs, stale_runs
 from schema.ingest.sync import SourceSpec, finish_run
 from schema.services.prices import activate_due_prices, prune_events
@@ -45,8 +46,9 @@ def sweep(
     sessions: sessionmaker[Session], settings: Settings, *, publish: Publish, now: datetime
 ) -> list[int]:
     """Publish events a crash or an outage left unpublished (bumping first), forget
-    published events older than the retention, and return the runs to hand out again: QUEUED ones whose message was lost, RUNNING ones past the hard
-    time limit (their worker was killed; they go back to QUEUED)."""
+    published events older than the retention, and return the runs to hand out: QUEUED
+    ones whose message was lost, and new runs replacing RUNNING ones whose process is gone
+    (schema.ingest.scheduling.stale_runs)."""
     publish(())
     with session_scope(sessions) as session:
         prune_events(session, before=now - timedelta(days=settings.event_retention_days))
@@ -79,7 +81,10 @@ def retry_delay_or_give_up(
     """After a transient fetch error on attempt ``attempt`` (0 first): the delay before the
     next try, or None once the retries are spent and the run has been ended FAILED."""
     if attempt < settings.fetch_retries:
-        return retry_delay(attempt, base=settings.retry_backoff_seconds)
+        delay = retry_delay(attempt, base=settings.retry_backoff_seconds)
+        # nobody renews the lease while the retry waits: hold it until the retry is due
+        renew_lease(sessions, run_id, until=lease_end(utcnow(), delay + settings.run_lease_seconds))
+        return delay
     finish_run(
         sessions,
         run_id,

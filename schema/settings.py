@@ -8,6 +8,8 @@ from typing import Annotated
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from schema.tasks import DEFAULT_RUN_LEASE_SECONDS
+
 DEFAULT_DATABASE_URL = "sqlite:///llmref.db"
 
 
@@ -27,6 +29,11 @@ class Settings(BaseSettings):
     )
     task_time_limit_seconds: int = Field(
         default=300, description="A feed run is killed after this long; the sweep reclaims it."
+    )
+    run_lease_seconds: float = Field(
+        default=DEFAULT_RUN_LEASE_SECONDS,
+        gt=0,
+        description="A running feed run's process renews its lease this often x3; a run whose lease has passed lost its process and is reclaimed (ended FAILED, a new run queued).",
     )
     visibility_timeout_seconds: int = Field(
         default=3600,

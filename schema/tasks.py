@@ -16,6 +16,8 @@ ACTIVATE_EVERY_SECONDS = 60
 REQUEUE_QUEUED_AFTER_SECONDS = 120
 """A run still QUEUED after this long lost its message; the sweep hands it out again."""
 MAX_RETRY_DELAY_SECONDS = 600
+DEFAULT_RUN_LEASE_SECONDS = 30.0
+"""A running feed run's lease (LLMREF_RUN_LEASE_SECONDS): renewed three times per period."""
 
 
 def retry_delay(attempt: int, *, base: float, cap: float = MAX_RETRY_DELAY_SECONDS) -> float:

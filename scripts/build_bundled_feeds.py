@@ -247,6 +247,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--check", action="store_true", help="fail if the bundle is out of date")
     args = parser.parse_args(argv)
+    if not (args.shared / "SOURCES.md").is_file():
+        parser.error(
+            f"no recorded feeds at {args.shared} (their SOURCES.md is missing): "
+            "pass the folder that holds them"
+        )
     files = build(args.shared)
     if args.check:
         stale = differences(files, args.out)

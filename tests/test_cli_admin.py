@@ -7,14 +7,16 @@ import os
 import re
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from schema.auth import OPS_ROLE, ROLES
 from schema.models import ApiKey, FeedSource
 from tests.conftest import PROJECT_ROOT
 
@@ -123,13 +125,14 @@ def test_feeds_list_shows_each_source_and_its_last_run(database_url: str) -> Non
     result = llmref(database_url, "feeds", "list")
     assert result.returncode == 0, result.stderr
     [header, *lines] = result.stdout.splitlines()
-    assert columns(header) == ["SLUG", "KIND", "URL", "INTERVAL", "ENABLED", "LAST RUN"]
+    assert columns(header) == ["SLUG", "KIND", "URL", "INTERVAL", "ENABLED", "RANK", "LAST RUN"]
     assert columns(lines[3]) == [
         "models.dev",
         "models.dev",
         "https://models.dev/api.json",
         "3600",
         "yes",
+        "40 (kind)",
         "-",
     ]
     assert len(lines) == 5
@@ -166,7 +169,7 @@ def test_feeds_add_then_disable_and_enable(
         assert {row[0]: row[4] for row in feed_sources(sessions)}["litellm-mirror"] is enabled
 
     listed = llmref(database_url, "feeds", "list").stdout
-    assert ["litellm-mirror", "litellm", url, "3600", "no", "-"] in [
+    assert ["litellm-mirror", "litellm", url, "3600", "no", "20 (kind)", "-"] in [
         columns(line) for line in listed.splitlines()
     ]
 
@@ -219,3 +222,122 @@ def test_enabling_an_unknown_feed_fails_with_status_2(
     assert result.returncode == 2
     assert "unknown feed source 'no-such-feed'" in result.stderr
     assert feed_sources(sessions) == before
+
+
+def _validators(sessions: sessionmaker[Session], slug: str) -> tuple[Any, ...]:
+    with sessions() as session:
+        row = session.scalars(select(FeedSource).where(FeedSource.slug == slug)).one()
+        return (
+            row.url,
+            row.etag,
+            row.last_modified,
+            row.next_due_at,
+            row.interval_seconds,
+            row.enabled,
+            row.rank,
+        )
+
+
+def test_feeds_set_repoints_a_feed_and_forgets_the_old_urls_validators(
+    database_url: str, sessions: sessionmaker[Session]
+) -> None:
+    due = datetime(2030, 1, 1, tzinfo=UTC)
+    with sessions.begin() as session:
+        session.execute(
+            update(FeedSource)
+            .where(FeedSource.slug == "litellm")
+            .values(etag='"abc"', last_modified="Wed, 01 Jul 2026 00:00:00 GMT", next_due_at=due)
+        )
+    old_url = _validators(sessions, "litellm")[0]
+
+    same = llmref(database_url, "feeds", "set", "litellm", "--url", old_url, "--interval", "120")
+    assert same.returncode == 0, same.stderr
+    # the same URL: its validators still hold
+    assert _validators(sessions, "litellm")[1:5] == (
+        '"abc"',
+        "Wed, 01 Jul 2026 00:00:00 GMT",
+        due,
+        120,
+    )
+
+    mirror = "https://mirror.example.com/litellm.json"
+    moved = llmref(database_url, "feeds", "set", "litellm", "--url", mirror, "--disabled")
+    assert moved.returncode == 0, moved.stderr
+    assert _validators(sessions, "litellm") == (mirror, None, None, None, 120, False, None)
+    assert "validators reset" in moved.stderr
+
+    ranked = llmref(database_url, "feeds", "set", "litellm", "--rank", "45", "--enabled")
+    assert ranked.returncode == 0, ranked.stderr
+    assert _validators(sessions, "litellm")[5:] == (True, 45)
+    listed = llmref(database_url, "feeds", "list").stdout
+    assert ["litellm", "litellm", mirror, "120", "yes", "45", "-"] in [
+        columns(line) for line in listed.splitlines()
+    ]
+    back = llmref(database_url, "feeds", "set", "litellm", "--rank", "kind")
+    assert back.returncode == 0, back.stderr
+    assert _validators(sessions, "litellm")[6] is None
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["no-such-feed", "--interval", "600"], "unknown feed source 'no-such-feed'"),
+        (["litellm"], "nothing to change"),
+        (["litellm", "--url", "ftp://example.com/x"], "is not an http(s) URL"),
+        (["litellm", "--url", "not a url"], "is not an http(s) URL"),
+        (["litellm", "--interval", "59"], "interval must be at least 60 seconds, got 59"),
+        (["litellm", "--rank", "-1"], "rank must be between 0 and 1000, got -1"),
+        (["litellm", "--rank", "first"], "rank must be an integer or 'kind', got 'first'"),
+        (
+            ["litellm", "--interval", "600", "--url", "x"],
+            "is not an http(s) URL",
+        ),
+    ],
+)
+def test_feeds_set_refuses_bad_input_and_writes_nothing(
+    database_url: str, sessions: sessionmaker[Session], args: list[str], message: str
+) -> None:
+    before = [_validators(sessions, slug) for slug, *_ in feed_sources(sessions)]
+    result = llmref(database_url, "feeds", "set", *args)
+    assert result.returncode == 2, result.stderr
+    assert message in result.stderr
+    assert "Nothing was written." in result.stderr
+    assert [_validators(sessions, slug) for slug, *_ in feed_sources(sessions)] == before
+
+
+PUBLIC_QUERY = '{ model(slug: "glm-4v-9b") { slug } }'
+
+
+@pytest.mark.parametrize("role", sorted(ROLES))
+async def test_a_key_can_be_created_for_every_role_and_grants_exactly_that_role(
+    database_url: str, client: httpx.AsyncClient, role: str
+) -> None:
+    created = llmref(database_url, "apikey", "create", "--role", role, "--name", f"{role} key")
+    assert created.returncode == 0, created.stderr
+    key = created.stdout.splitlines()[-1]
+    [_, line] = llmref(database_url, "apikey", "list").stdout.splitlines()
+    assert columns(line)[1:3] == [f"{role} key", role]
+
+    ops_answer = await ask(client, key)
+    if role == OPS_ROLE:
+        assert "errors" not in ops_answer
+    else:
+        assert ops_answer["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    public = await client.post(
+        "/graphql", json={"query": PUBLIC_QUERY}, headers={"Authorization": f"Bearer {key}"}
+    )
+    assert "errors" not in public.json(), "a key of any role may do what anonymous callers do"
+
+
+def test_the_role_option_lists_every_role() -> None:
+    helped = subprocess.run(
+        [str(LLMREF), "apikey", "create", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "COLUMNS": "200"},
+        check=True,
+    )
+    for role in ROLES:
+        assert role in helped.stdout
+    assert ROLES.keys() >= {"ops", "client"}

@@ -36,6 +36,7 @@ def run(self: Task, run_id: int) -> str:
             fetch=http_fetcher(config),
             after_commit=_publish,
             implausible_factor=config.implausible_price_factor,
+            lease_seconds=config.run_lease_seconds,
         )
     except TransientFetchError as error:
         delay = retry_delay_or_give_up(

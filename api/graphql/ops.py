@@ -20,12 +20,14 @@ from sqlalchemy.orm import Session
 from strawberry.types import Info
 
 from api.context import Context
+from api.graphql.errors import bad_input
 from api.graphql.pagination import check_first
 from api.graphql.permissions import require_ops
 from api.graphql.types.feeds import FeedRunType, FeedSourceType, ResyncPayloadType
 from api.graphql.types.holds import HeldChangeStatusEnum, HeldPriceChangeType, UnmatchedNameType
 from schema.ingest.scheduling import UnknownFeedSource, queue_run
 from schema.models import FeedRun, FeedSource, HeldPriceChange, UnmatchedName
+from schema.services.feed_sources import KIND_RANK, FeedSourceError, update_feed_source
 from schema.services.holds import HoldConflict, HoldNotFound, approve_hold, reject_hold
 
 log = logging.getLogger("llmref.ops")
@@ -116,7 +118,7 @@ class OpsQuery:
 @strawberry.type
 class Mutation:
     @strawberry.mutation(
-        description="(ops) Queue a re-sync of one feed now; while one is queued or running, that run is returned."
+        description="(ops) Queue a re-sync of one feed now; while one is queued or running, that run is returned (a running run whose process is gone, its lease passed, is ended FAILED and a new run queued)."
     )
     async def resync_feed(self, info: Info[Context, None], source: str) -> ResyncPayloadType:
         await require_ops(info)
@@ -130,6 +132,59 @@ class Mutation:
         if created:
             await _enqueue_run(context, run.id)
         return ResyncPayloadType(run=FeedRunType.from_row(run))
+
+    @strawberry.mutation(
+        description="(ops) Change a feed source; an argument left out stays as it is. A new url forgets the old one's ETag and Last-Modified and makes the source due at the next scheduler tick; rank: null ranks it as its kind again, and the shown prices are resolved again at once (with events)."
+    )
+    async def set_feed_source(
+        self,
+        info: Info[Context, None],
+        slug: str,
+        url: str | None = strawberry.UNSET,
+        interval_seconds: int | None = strawberry.UNSET,
+        enabled: bool | None = strawberry.UNSET,
+        rank: int | None = strawberry.UNSET,
+    ) -> FeedSourceType:
+        await require_ops(info)
+        context = info.context
+        for name, value in (
+            ("url", url),
+            ("intervalSeconds", interval_seconds),
+            ("enabled", enabled),
+        ):
+            if value is None:
+                raise bad_input(f"{name} cannot be null: leave it out to keep it")
+        try:
+            async with unit_of_work(context) as session:
+                update = await session.run_sync(
+                    lambda sync_session: update_feed_source(
+                        sync_session,
+                        slug,
+                        url=None if url is strawberry.UNSET else url,
+                        interval_seconds=None
+                        if interval_seconds is strawberry.UNSET
+                        else interval_seconds,
+                        enabled=None if enabled is strawberry.UNSET else enabled,
+                        rank=None
+                        if rank is strawberry.UNSET
+                        else KIND_RANK
+                        if rank is None
+                        else rank,
+                        now=context.now,
+                    )
+                )
+        except UnknownFeedSource as error:
+            raise not_found(str(error)) from None
+        except FeedSourceError as error:
+            raise bad_input(str(error)) from None
+        if update.events:
+            try:
+                await context.publish({event.model_id for event in update.events})
+            except Exception:  # noqa: BLE001 - the outbox rows stay; the sweep publishes them
+                log.exception(
+                    "publishing the re-ranked prices of %s failed; the sweep will retry", slug
+                )
+        return FeedSourceType.from_row(update.source)
 
     @strawberry.mutation(
         description="(ops) Apply a PENDING held change as that feed's observation (and, where it resolves, the current price, with its event); deciding twice is a CONFLICT error."

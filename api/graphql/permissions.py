@@ -12,8 +12,7 @@ from strawberry.types import Info
 
 from api.auth import authenticate
 from api.context import Context
-
-OPS_ROLE = "ops"
+from schema.auth import OPS_ROLE
 
 
 async def require_ops(info: Info[Context, None]) -> None:

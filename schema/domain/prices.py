@@ -1,15 +1,17 @@
 """Which source's price is shown, over time: the documented priority of sources.
 
-Priority (docs/data.md): the curated file, then the provider's own feed (OpenRouter's
-for OpenRouter routes), then LiteLLM, genai-prices, models.dev, llm-prices. Any other
-source ranks after those. At every moment the shown price is the in-force observation of
-the best-ranked source (within one source, the one that took effect last).
+Priority (docs/data.md): the curated file, then the provider's own feed (a feed of kind
+``openrouter`` for OpenRouter's routes), then every other feed by its rank, lower first:
+the rank of its kind (KIND_RANKS; LiteLLM, genai-prices, models.dev, llm-prices,
+OpenRouter, then any other kind) unless the feed source sets its own (``llmref feeds set
+SLUG --rank N``). Equal ranks go by slug. At every moment the shown price is the in-force
+observation of the best-ranked source (within one source, the one that took effect last).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Protocol
@@ -17,18 +19,41 @@ from typing import Any, Protocol
 from schema.domain.observations import PriceTierObservation
 
 CURATED = "curated"
-FEED_PRIORITY = ("litellm", "genai-prices", "models.dev", "llm-prices")
+KIND_RANKS = {
+    "litellm": 20,
+    "genai-prices": 30,
+    "models.dev": 40,
+    "llm-prices": 50,
+    "openrouter": 60,
+}
+"""The rank of a feed by its kind (lower wins), spaced so that a feed's own rank can go
+between two kinds."""
+OTHER_KIND_RANK = 90
 
 
-def source_rank(source: str, provider_slug: str) -> int:
-    """Lower wins. The provider's own feed is the one named like the provider."""
-    if source == CURATED:
-        return 0
-    if source == provider_slug:
-        return 1
-    if source in FEED_PRIORITY:
-        return 2 + FEED_PRIORITY.index(source)
-    return 2 + len(FEED_PRIORITY)
+def kind_rank(kind: str) -> int:
+    return KIND_RANKS.get(kind, OTHER_KIND_RANK)
+
+
+@dataclass(frozen=True)
+class FeedRank:
+    kind: str
+    rank: int
+
+
+@dataclass(frozen=True)
+class SourcePriority:
+    """The order of the sources of one catalog: feed slug -> its kind and rank. A source
+    not listed (a feed source since removed) ranks as a feed of the kind named like it."""
+
+    feeds: Mapping[str, FeedRank] = field(default_factory=dict)
+
+    def key(self, source: str, provider_slug: str) -> tuple[int, int, str]:
+        """Lower wins."""
+        if source == CURATED:
+            return (0, 0, source)
+        feed = self.feeds.get(source) or FeedRank(source, kind_rank(source))
+        return (1 if feed.kind == provider_slug else 2, feed.rank, source)
 
 
 @dataclass(frozen=True)
@@ -100,7 +125,9 @@ def _in_force(observation: Observation, moment: datetime) -> bool:
     )
 
 
-def resolve_timeline(observations: Sequence[Observation], provider_slug: str) -> list[Segment]:
+def resolve_timeline(
+    observations: Sequence[Observation], provider_slug: str, priority: SourcePriority
+) -> list[Segment]:
     """The resolved history of one route from all sources' observations of it."""
     points = sorted(
         {o.effective_from for o in observations}
@@ -115,7 +142,7 @@ def resolve_timeline(observations: Sequence[Observation], provider_slug: str) ->
             continue
         winner = min(
             covering,
-            key=lambda o: (source_rank(o.source, provider_slug), -o.effective_from.timestamp()),
+            key=lambda o: (priority.key(o.source, provider_slug), -o.effective_from.timestamp()),
         )
         if segments and winners[-1] is winner and segments[-1].end == start:
             segments[-1] = Segment(state=segments[-1].state, end=end)

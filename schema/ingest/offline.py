@@ -52,15 +52,18 @@ def import_offline_catalog(
     sessions: sessionmaker[Session],
     *,
     on_feed: Callable[[str], None] = lambda slug: None,
+    on_imported: Callable[[RunOutcome], None] = lambda outcome: None,
     now: Callable[[], datetime] | None = None,
     after_commit: AfterCommit | None = None,
 ) -> list[RunOutcome]:
     """Every bundled feed, the feeds that create models first (``now``: the clock, as for
-    ``import_snapshot_file``)."""
+    ``import_snapshot_file``); ``on_feed`` is told when a feed starts, ``on_imported`` when
+    it is done."""
     outcomes = []
     for feed in KNOWN_FEEDS:
         on_feed(feed.slug)
         outcomes.append(
             import_snapshot_file(sessions, feed.slug, now=now, after_commit=after_commit)
         )
+        on_imported(outcomes[-1])
     return outcomes

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from schema.ingest.run_leases import end_abandoned, lease_lost
 from schema.models import FeedRun, FeedSource
 from schema.models.feeds import OPEN_RUN_STATUSES
 
@@ -28,8 +29,13 @@ def open_run(session: Session, source_id: int) -> FeedRun | None:
 
 
 def queue_run_for(session: Session, source: FeedSource, *, now: datetime) -> tuple[FeedRun, bool]:
-    """The source's open run if it has one, else a new QUEUED run; True when new."""
+    """The source's open run if it has one, else a new QUEUED run; True when new. An open
+    run whose process is gone (its lease has passed) is ended FAILED and replaced."""
     existing = open_run(session, source.id)
+    if existing is not None and lease_lost(existing, now):
+        end_abandoned(existing, now)
+        session.flush()
+        existing = None
     if existing is not None:
         return existing, False
     try:
@@ -74,21 +80,37 @@ def queue_due_runs(session: Session, *, now: datetime) -> list[int]:
 def stale_runs(
     session: Session, *, now: datetime, queued_for: timedelta, running_for: timedelta
 ) -> list[int]:
-    """Runs to hand to a worker again: QUEUED too long (the message was lost) and RUNNING
-    past the hard time limit (the worker was killed); the latter go back to QUEUED."""
+    """Runs to hand to a worker again: QUEUED too long (the message was lost; handed out
+    again as they are) and RUNNING ones whose process is gone, ended FAILED and replaced by
+    a new run: those whose lease has passed, and those without a lease (claimed before
+    leases existed) past ``running_for``."""
     queued = session.scalars(
         select(FeedRun).where(FeedRun.status == "QUEUED", FeedRun.queued_at <= now - queued_for)
     ).all()
-    running = session.scalars(
+    for run in queued:  # handed out again now, not again at the next sweep
+        run.queued_at = now
+    abandoned = session.scalars(
         select(FeedRun)
-        .where(FeedRun.status == "RUNNING", FeedRun.started_at <= now - running_for)
+        .where(
+            FeedRun.status == "RUNNING",
+            or_(
+                FeedRun.lease_expires_at <= now,
+                and_(FeedRun.lease_expires_at.is_(None), FeedRun.started_at <= now - running_for),
+            ),
+        )
         .with_for_update(skip_locked=True)
     ).all()
-    for run in [*queued, *running]:  # handed out again now, not again at the next sweep
-        run.status = "QUEUED"
-        run.queued_at = now
+    replacements = []
+    for run in abandoned:
+        end_abandoned(run, now)
+        session.flush()
+        replacement, created = queue_run_for(
+            session, session.get_one(FeedSource, run.source_id), now=now
+        )
+        if created:
+            replacements.append(replacement)
     session.flush()
-    return sorted(run.id for run in [*queued, *running])
+    return sorted(run.id for run in [*queued, *replacements])
 
 
 def postpone_all(session: Session, *, now: datetime) -> None:

@@ -28,7 +28,9 @@ from schema.feeds.fetch import FetchError, FetchResult, TransientFetchError
 from schema.feeds.parse import parse_snapshot
 from schema.feeds.records import SnapshotError
 from schema.ingest.apply import ApplyReport, apply_snapshot
+from schema.ingest.run_leases import lease_end, lease_kept
 from schema.models import FeedRun, FeedSource
+from schema.tasks import DEFAULT_RUN_LEASE_SECONDS
 
 log = logging.getLogger("llmref.sync")
 
@@ -70,13 +72,36 @@ def run_feed(
     now: Callable[[], datetime] = utcnow,
     after_commit: AfterCommit | None = None,
     implausible_factor: Decimal = DEFAULT_IMPLAUSIBLE_FACTOR,
+    lease_seconds: float = DEFAULT_RUN_LEASE_SECONDS,
 ) -> RunOutcome:
     """Run one queued feed run. ``after_commit`` runs once the apply committed (publish the
-    events, bump cache generations); its failure is logged and left to the sweep."""
-    claimed = _claim(sessions, run_id, now())
+    events, bump cache generations); its failure is logged and left to the sweep. While
+    it works, this process keeps renewing the run's lease (schema/ingest/run_leases.py)."""
+    claimed = _claim(sessions, run_id, now(), lease_seconds)
     if isinstance(claimed, RunOutcome):
         return claimed
-    source = claimed
+    with lease_kept(sessions, run_id, seconds=lease_seconds, now=now):
+        return _fetch_and_apply(
+            sessions,
+            run_id,
+            claimed,
+            fetch=fetch,
+            now=now,
+            after_commit=after_commit,
+            implausible_factor=implausible_factor,
+        )
+
+
+def _fetch_and_apply(
+    sessions: sessionmaker[Session],
+    run_id: int,
+    source: SourceSpec,
+    *,
+    fetch: Fetch,
+    now: Callable[[], datetime],
+    after_commit: AfterCommit | None,
+    implausible_factor: Decimal,
+) -> RunOutcome:
     try:
         result = fetch(source)
     except TransientFetchError:
@@ -127,7 +152,9 @@ def _locked(session: Session, run_id: int) -> FeedRun:
     return session.scalars(select(FeedRun).where(FeedRun.id == run_id).with_for_update()).one()
 
 
-def _claim(sessions: sessionmaker[Session], run_id: int, now: datetime) -> SourceSpec | RunOutcome:
+def _claim(
+    sessions: sessionmaker[Session], run_id: int, now: datetime, lease_seconds: float
+) -> SourceSpec | RunOutcome:
     with session_scope(sessions) as session:
         run = session.scalars(
             select(FeedRun).where(FeedRun.id == run_id).with_for_update()
@@ -137,6 +164,7 @@ def _claim(sessions: sessionmaker[Session], run_id: int, now: datetime) -> Sourc
         if run.status in FINISHED:
             return RunOutcome(run_id, run.status, error=run.error)
         run.status, run.started_at = "RUNNING", now
+        run.lease_expires_at = lease_end(now, lease_seconds)
         source = session.get_one(FeedSource, run.source_id)
         return SourceSpec(
             source.id,

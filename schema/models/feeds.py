@@ -20,6 +20,8 @@ class FeedSource(Base):
     url: Mapped[str] = mapped_column(String(1000))
     interval_seconds: Mapped[int] = mapped_column(Integer, default=3600)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    rank: Mapped[int | None] = mapped_column(Integer)
+    """Source priority set by ops (lower wins); null: the rank of its kind (docs/data.md)."""
     etag: Mapped[str | None] = mapped_column(String(500))
     last_modified: Mapped[str | None] = mapped_column(String(100))
     checksum: Mapped[str | None] = mapped_column(String(64))
@@ -51,6 +53,9 @@ class FeedRun(Base):
     status: Mapped[str] = mapped_column(String(20), default="QUEUED")
     queued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """While RUNNING, the process running it renews this; once it has passed, that process
+    is gone and the run is reclaimed (schema/ingest/run_leases.py)."""
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     seen: Mapped[int] = mapped_column(Integer, default=0)
     added: Mapped[int] = mapped_column(Integer, default=0)

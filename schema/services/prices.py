@@ -19,7 +19,6 @@ from schema.domain.prices import (
     PriceValue,
     Segment,
     resolve_timeline,
-    source_rank,
     state_at,
 )
 from schema.models import (
@@ -30,6 +29,7 @@ from schema.models import (
     PriceChangeEvent,
     Provider,
 )
+from schema.services.source_priority import load_source_priority
 
 T = TypeVar("T")
 
@@ -249,12 +249,13 @@ def _grouped_by_offering(session: Session, table: Any, ids: list[int]) -> dict[i
 def refresh_offerings(session: Session, offering_ids: Collection[int], *, now: datetime) -> None:
     """A route's status, provider model id and context window from its listings: DEPRECATED
     once no source lists it; the rest from the best-ranked source that states them."""
+    priority = load_source_priority(session)
     for chunk in chunked(offering_ids):
         listings = _grouped_by_offering(session, OfferingListing, chunk)
         for offering, provider_slug in _offerings_with_provider(session, chunk):
             ranked = sorted(
                 listings.get(offering.id, []),
-                key=lambda row: source_rank(row.source, provider_slug),
+                key=lambda row: priority.key(row.source, provider_slug),
             )
             status = "ACTIVE" if ranked else "DEPRECATED"
             model_id = ranked[0].provider_model_id if ranked else offering.provider_model_id
@@ -281,11 +282,12 @@ def resolve_prices(
     """Rebuild the resolved history of the given routes from every source's observations,
     and write one event per route whose price in force now changed."""
     events: list[PriceChangeEvent] = []
+    priority = load_source_priority(session)
     for chunk in chunked(offering_ids):
         observations = _grouped_by_offering(session, ObservedPrice, chunk)
         history = _grouped_by_offering(session, Price, chunk)
         for offering, provider_slug in _offerings_with_provider(session, chunk):
-            segments = resolve_timeline(observations.get(offering.id, []), provider_slug)
+            segments = resolve_timeline(observations.get(offering.id, []), provider_slug, priority)
             old_rows = sorted(history.get(offering.id, []), key=lambda row: row.effective_from)
             old = [_segment_of(row) for row in old_rows]
             if old != segments:

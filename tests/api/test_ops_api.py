@@ -19,6 +19,7 @@ from api.graphql.loaders import Loaders, create_loaders
 from schema.auth import create_api_key, hash_key, revoke_api_key
 from schema.db.engine import make_async_engine, make_async_sessionmaker
 from schema.domain.prices import PriceState
+from schema.feeds.sources import KNOWN_FEEDS
 from schema.models import (
     ApiKey,
     FeedRun,
@@ -34,6 +35,7 @@ from schema.settings import Settings
 
 AT = datetime(2026, 7, 1, 12, tzinfo=UTC)
 SEEDED_FEEDS = ["genai-prices", "litellm", "llm-prices", "models.dev", "openrouter"]
+SOURCE_URLS = {feed.slug: feed.url for feed in KNOWN_FEEDS}
 
 
 # --- fixtures -----------------------------------------------------------------------------
@@ -203,13 +205,24 @@ def error_code(body: dict[str, Any]) -> str:
     return error["extensions"]["code"]
 
 
-def _state(sessions: sessionmaker[Session]) -> tuple[int, list[tuple[int, str]]]:
+def _state(sessions: sessionmaker[Session]) -> tuple[int, list[tuple[Any, ...]], list[Any]]:
     with sessions() as session:
         runs = session.scalar(select(func.count()).select_from(FeedRun)) or 0
         holds = session.execute(
             select(HeldPriceChange.id, HeldPriceChange.status).order_by(HeldPriceChange.id)
         )
-        return runs, [tuple(row) for row in holds]  # type: ignore[misc]
+        sources = session.execute(
+            select(
+                FeedSource.slug,
+                FeedSource.url,
+                FeedSource.interval_seconds,
+                FeedSource.enabled,
+                FeedSource.rank,
+                FeedSource.etag,
+                FeedSource.last_modified,
+            ).order_by(FeedSource.slug)
+        )
+        return runs, [tuple(row) for row in holds], [tuple(row) for row in sources]
 
 
 # --- auth ---------------------------------------------------------------------------------
@@ -221,6 +234,7 @@ OPS_OPERATIONS = {
     "heldPriceChanges": "{ heldPriceChanges { id } }",
     "unmatchedNames": "{ unmatchedNames { name } }",
     "resyncFeed": 'mutation { resyncFeed(source: "litellm") { run { id } } }',
+    "setFeedSource": 'mutation { setFeedSource(slug: "litellm", rank: 1) { slug } }',
     "approvePriceChange": "mutation($id: ID!) { approvePriceChange(id: $id) { status } }",
     "rejectPriceChange": "mutation($id: ID!) { rejectPriceChange(id: $id) { status } }",
 }
@@ -355,22 +369,51 @@ async def test_a_failed_enqueue_still_answers_the_committed_run(
         assert session.get_one(FeedRun, int(run["id"])).status == run["status"] == "QUEUED"
 
 
-async def test_resync_returns_the_running_run(
+def _running_run(sessions: sessionmaker[Session], *, lease_left: timedelta) -> int:
+    """A RUNNING openrouter run whose lease ends ``lease_left`` from now."""
+    with sessions.begin() as session:
+        source_id = session.scalar(select(FeedSource.id).where(FeedSource.slug == "openrouter"))
+        running = FeedRun(
+            source_id=source_id,
+            status="RUNNING",
+            queued_at=AT,
+            started_at=AT,
+            lease_expires_at=datetime.now(UTC) + lease_left,
+        )
+        session.add(running)
+        session.flush()
+        return running.id
+
+
+async def test_resync_returns_the_running_run_while_its_worker_is_alive(
     client: httpx.AsyncClient,
     sessions: sessionmaker[Session],
     keys: Keys,
     enqueued: list[tuple[int, str]],
 ) -> None:
-    with sessions.begin() as session:
-        source_id = session.scalar(select(FeedSource.id).where(FeedSource.slug == "openrouter"))
-        running = FeedRun(source_id=source_id, status="RUNNING", queued_at=AT, started_at=AT)
-        session.add(running)
-        session.flush()
-        running_id = running.id
+    running_id = _running_run(sessions, lease_left=timedelta(minutes=1))  # worker alive
     body = await ask(client, RESYNC, key=keys.ops, variables={"source": "openrouter"})
     assert body["data"]["resyncFeed"]["run"]["id"] == str(running_id)
     assert body["data"]["resyncFeed"]["run"]["status"] == "RUNNING"
     assert enqueued == []
+
+
+async def test_resync_replaces_a_running_run_whose_process_is_gone(
+    client: httpx.AsyncClient,
+    sessions: sessionmaker[Session],
+    keys: Keys,
+    enqueued: list[tuple[int, str]],
+) -> None:
+    stale_id = _running_run(sessions, lease_left=timedelta(seconds=-1))  # nobody renews it
+    body = await ask(client, RESYNC, key=keys.ops, variables={"source": "openrouter"})
+    run = body["data"]["resyncFeed"]["run"]
+    assert run["id"] != str(stale_id)
+    assert run["status"] == "QUEUED"
+    assert enqueued == [(int(run["id"]), "QUEUED")]
+    with sessions() as session:
+        old = session.get_one(FeedRun, stale_id)
+        assert old.status == "FAILED"
+        assert old.error is not None and "interrupted" in old.error
 
 
 async def test_resync_of_an_unknown_source_is_not_found_and_queues_nothing(
@@ -631,3 +674,90 @@ async def test_an_approved_hold_becomes_the_price_with_its_event(
         "current": {"inputPerMTok": "100"},
         "feedRun": {"id": str(rows.openrouter_run)},
     }
+
+
+# --- setFeedSource ----------------------------------------------------------------------
+
+SET_SOURCE = """mutation($slug: String!, $url: String, $interval: Int, $enabled: Boolean, $rank: Int) {
+  setFeedSource(slug: $slug, url: $url, intervalSeconds: $interval, enabled: $enabled,
+                rank: $rank) { slug kind url intervalSeconds enabled rank rankOverride } }"""
+
+
+def _validators(sessions: sessionmaker[Session], slug: str) -> tuple[Any, ...]:
+    with sessions() as session:
+        row = session.scalars(select(FeedSource).where(FeedSource.slug == slug)).one()
+        return row.etag, row.last_modified, row.next_due_at
+
+
+async def test_set_feed_source_repoints_reranks_and_resets_validators(
+    client: httpx.AsyncClient, sessions: sessionmaker[Session], keys: Keys
+) -> None:
+    with sessions.begin() as session:
+        source = session.scalars(select(FeedSource).where(FeedSource.slug == "litellm")).one()
+        source.etag, source.last_modified, source.next_due_at = '"v1"', "Wed, 01 Jul 2026", AT
+    body = await ask(
+        client,
+        SET_SOURCE,
+        key=keys.ops,
+        variables={"slug": "litellm", "interval": 900, "enabled": False, "rank": 45},
+    )
+    assert body["data"]["setFeedSource"] == {
+        "slug": "litellm",
+        "kind": "litellm",
+        "url": SOURCE_URLS["litellm"],
+        "intervalSeconds": 900,
+        "enabled": False,
+        "rank": 45,
+        "rankOverride": 45,
+    }
+    assert _validators(sessions, "litellm") == ('"v1"', "Wed, 01 Jul 2026", AT)  # same URL
+
+    mirror = "https://mirror.example.com/litellm.json"
+    body = await ask(
+        client, SET_SOURCE, key=keys.ops, variables={"slug": "litellm", "url": mirror, "rank": None}
+    )
+    answer = body["data"]["setFeedSource"]
+    assert (answer["url"], answer["rank"], answer["rankOverride"]) == (mirror, 20, None)
+    assert (answer["intervalSeconds"], answer["enabled"]) == (900, False)  # left as they were
+    assert _validators(sessions, "litellm") == (None, None, None)
+
+
+@pytest.mark.parametrize(
+    ("variables", "code", "message"),
+    [
+        ({"slug": "no-such-feed", "rank": 3}, "NOT_FOUND", "unknown feed source 'no-such-feed'"),
+        ({"slug": "litellm"}, "BAD_USER_INPUT", "nothing to change"),
+        ({"slug": "litellm", "url": "ftp://x.example"}, "BAD_USER_INPUT", "not an http(s) URL"),
+        ({"slug": "litellm", "url": ""}, "BAD_USER_INPUT", "not an http(s) URL"),
+        ({"slug": "litellm", "interval": 0}, "BAD_USER_INPUT", "at least 60 seconds, got 0"),
+        ({"slug": "litellm", "rank": -5}, "BAD_USER_INPUT", "between 0 and 1000, got -5"),
+        ({"slug": "litellm", "rank": 2, "interval": 5}, "BAD_USER_INPUT", "got 5"),
+    ],
+)
+async def test_set_feed_source_refuses_bad_input_and_changes_nothing(
+    client: httpx.AsyncClient,
+    sessions: sessionmaker[Session],
+    keys: Keys,
+    variables: dict[str, object],
+    code: str,
+    message: str,
+) -> None:
+    before = _state(sessions)
+    body = await ask(client, SET_SOURCE, key=keys.ops, variables=variables)
+    assert body["data"] is None
+    assert error_code(body) == code
+    assert message in body["errors"][0]["message"]
+    assert _state(sessions) == before
+
+
+async def test_set_feed_source_refuses_null_for_a_field_that_cannot_be_null(
+    client: httpx.AsyncClient, sessions: sessionmaker[Session], keys: Keys
+) -> None:
+    before = _state(sessions)
+    for name in ("url", "interval", "enabled"):
+        body = await ask(
+            client, SET_SOURCE, key=keys.ops, variables={"slug": "litellm", name: None, "rank": 3}
+        )
+        assert error_code(body) == "BAD_USER_INPUT"
+        assert "cannot be null" in body["errors"][0]["message"]
+    assert _state(sessions) == before

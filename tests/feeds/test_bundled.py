@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from feed_helpers import AS_OF, BUNDLED, build_script, bundled_bytes, by_route
@@ -127,3 +128,12 @@ def test_bundle_is_reproducible_from_the_recorded_feeds() -> None:
     files = script.build(script.DEFAULT_SHARED)
     assert files == script.build(script.DEFAULT_SHARED)  # deterministic
     assert script.differences(files, BUNDLED) == []  # and the committed bundle is current
+
+
+def test_the_build_script_names_the_missing_recorded_feeds(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        build_script().main([str(tmp_path / "nowhere")])
+    assert exited.value.code == 2
+    assert f"no recorded feeds at {tmp_path / 'nowhere'}" in capsys.readouterr().err

@@ -10,6 +10,7 @@ from strawberry.types import Info
 
 from api.context import Context
 from schema.models import FeedRun, FeedSource
+from schema.services.source_priority import effective_rank
 
 
 @strawberry.enum(name="FeedRunStatus")
@@ -28,6 +29,12 @@ class FeedSourceType:
     url: str
     interval_seconds: int
     enabled: bool
+    rank: int = strawberry.field(
+        description="Source priority, lower wins: the rank set on the source, else its kind's."
+    )
+    rank_override: int | None = strawberry.field(
+        description="The rank set on the source; null when it ranks as its kind does."
+    )
     source_id: strawberry.Private[int]
 
     @classmethod
@@ -38,6 +45,8 @@ class FeedSourceType:
             url=row.url,
             interval_seconds=row.interval_seconds,
             enabled=row.enabled,
+            rank=effective_rank(row.kind, row.rank),
+            rank_override=row.rank,
             source_id=row.id,
         )
 
