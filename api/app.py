@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 import redis.asyncio as aioredis
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -29,8 +30,10 @@ from api.graphql.http import GuardedGraphQL
 from api.graphql.loaders import create_loaders
 from api.graphql.schema import build_schema
 from api.metrics import CONTENT_TYPE, CountingCache, Metrics, exposition
+from api.persisted_queries import PersistedQueries
 from api.queue import CeleryRunQueue
 from api.ratelimit import RateLimiter, create_rate_limiter
+from api.response_cache import CatalogGeneration, ResponseCachingGraphQL
 from api.runner import EmbeddedRunner
 from api.ws import handler_class
 from schema.db.base import utcnow
@@ -95,6 +98,13 @@ class LlmrefGraphQL(GuardedGraphQL):
             response=response,
         )
 
+    def encode_json(self, data: object) -> str:
+        """Text: graphql-transport-ws messages must be text frames."""
+        return orjson.dumps(data).decode()
+
+    def decode_json(self, data: str | bytes) -> object:
+        return orjson.loads(data)
+
 
 def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Starlette:
     """The app. With Redis: Celery workers run the feeds and the cache is shared. Without:
@@ -131,6 +141,12 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Star
         hub,
         metrics,
         rate_limiter,
+    )
+    endpoint = ResponseCachingGraphQL(
+        graphql,
+        generation=CatalogGeneration(settings.redis_url) if settings.redis_url else None,
+        persisted=PersistedQueries(settings.redis_url),
+        max_body_bytes=settings.max_body_bytes,
     )
 
     async def healthz(_request: Request) -> Response:
@@ -171,12 +187,13 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Star
         await hub.stop()
         await rate_limiter.close()
         await cache.close()
+        await endpoint.close()
         await engine.dispose()
         sync_engine.dispose()
 
     app = Starlette(
         routes=[
-            Route("/graphql", graphql, methods=["GET", "POST", "OPTIONS"]),
+            Route("/graphql", endpoint, methods=["GET", "POST", "OPTIONS"]),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             *graphiql_routes,

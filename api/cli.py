@@ -190,6 +190,9 @@ def catalog_age(dates: dict[str, datetime], now: datetime) -> str:
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    access_log: Annotated[
+        bool, typer.Option(help="Log every request (a proxy in front often does it already).")
+    ] = True,
 ) -> None:
     """Migrate, load the offline catalog into an empty database, and serve GraphQL."""
     from api.app import create_app
@@ -209,7 +212,7 @@ def serve(
         finally:
             engine.dispose()
     typer.echo(f"GraphQL at http://{host}:{port}/graphql", err=True)
-    uvicorn.run(create_app(settings), host=host, port=port, log_config=None)
+    uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=access_log)
 
 
 CELERY_ARGS = {"allow_extra_args": True, "ignore_unknown_options": True}

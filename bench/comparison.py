@@ -64,6 +64,19 @@ def serving(command: list[str], env: dict[str, str], port: int) -> Iterator[str]
         process.wait(timeout=10)
 
 
+@contextmanager
+def offline_catalog_database() -> Iterator[str]:
+    """A scratch PostgreSQL database, migrated, with the offline catalog; its URL."""
+    with scratch_postgres() as url:
+        upgrade(url)
+        engine = make_engine(url)
+        sessions = make_sessionmaker(engine)
+        import_curated(sessions)
+        import_offline_catalog(sessions)
+        engine.dispose()
+        yield url
+
+
 def wrk(
     base: str, body: str, headers: dict[str, str], seconds: int, connections: int
 ) -> dict[str, str]:
@@ -80,9 +93,11 @@ def wrk(
     output = subprocess.run(
         [
             "wrk",
-            "-t2",
+            f"-t{min(2, connections)}",
             f"-c{connections}",
             f"-d{seconds}s",
+            "--timeout",
+            "30s",
             "--latency",
             "-s",
             handle.name,
@@ -109,13 +124,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=16)
     args = parser.parse_args()
     body = json.dumps({"query": QUERY, "variables": {"models": MODELS}})
-    with scratch_postgres() as url:
-        upgrade(url)
-        engine = make_engine(url)
-        sessions = make_sessionmaker(engine)
-        import_curated(sessions)
-        import_offline_catalog(sessions)
-        engine.dispose()
+    with offline_catalog_database() as url:
         env = {"LLMREF_DATABASE_URL": url, "LLMREF_REDIS_URL": REDIS_URL}
         rows = []
         with serving([str(BIN / "llmref"), "serve", "--port", "8791"], env, 8791) as base:

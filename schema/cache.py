@@ -32,6 +32,11 @@ def generation_key(model_id: int) -> str:
     return f"llmref:generation:v1:model:{model_id}"
 
 
+CATALOG_GENERATION_KEY = "llmref:generation:v1:catalog"
+"""Bumped with any model's generation: whatever reads the catalog beyond a fixed set of
+models (lists, names, providers) depends on it (the response cache, api/response_cache.py)."""
+
+
 def comparison_key(
     canonical_key: str, traffic: Traffic, generations: Sequence[int], order: Sequence[int]
 ) -> str:

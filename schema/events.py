@@ -1,7 +1,8 @@
 """Price-change events after commit: bump cache generations, mark published, XADD.
 
 The event rows are the outbox. In this order, never before the commit that wrote them:
-1. bump the cache generation of every model whose routes or prices changed;
+1. bump the cache generation of every model whose routes or prices changed, and the
+   catalog's generation;
 2. mark the events published;
 3. XADD one message per event to the stream (bounded length).
 So no subscriber can hear of an event before the cache knows it. When the bump fails
@@ -94,7 +95,7 @@ def redis_bump_and_xadd(redis_url: str) -> tuple[Bump, Xadd]:
     """The production pair: INCR generations and XADD to the stream, in Redis."""
     import redis
 
-    from schema.cache import generation_key
+    from schema.cache import CATALOG_GENERATION_KEY, generation_key
 
     def client() -> redis.Redis:
         return redis.Redis.from_url(redis_url, socket_timeout=5, socket_connect_timeout=5)
@@ -106,6 +107,7 @@ def redis_bump_and_xadd(redis_url: str) -> tuple[Bump, Xadd]:
         with client() as connection, connection.pipeline(transaction=False) as pipeline:
             for model_id in ids:
                 pipeline.incr(generation_key(model_id))
+            pipeline.incr(CATALOG_GENERATION_KEY)
             pipeline.execute()
 
     def xadd(messages: list[dict[str, str]]) -> None:

@@ -22,7 +22,7 @@ class Settings(BaseSettings):
     )
     redis_url: str | None = Field(
         default=None,
-        description="Redis for the comparison cache (and later the broker and events); unset keeps the cache in-process.",
+        description="Redis for the broker, the event stream, the comparison cache, cache generations, the response cache's validation and persisted queries; unset keeps the comparison cache in-process and turns the response cache off.",
     )
     task_soft_time_limit_seconds: int = Field(
         default=240, description="A feed run is asked to stop after this long."

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Hashable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import Any, TypeVar
 
 from sqlalchemy import func, select
@@ -119,60 +119,99 @@ async def _active_keys_by_prefix(
     return found
 
 
-@dataclass
 class Loaders:
-    model_by_id: DataLoader[int, LlmModel | None]
-    organization_by_id: DataLoader[int, Organization | None]
-    provider_by_id: DataLoader[int, Provider | None]
-    provider_by_slug: DataLoader[str, Provider | None]
-    benchmark_by_id: DataLoader[int, Benchmark | None]
-    offering_by_id: DataLoader[int, Offering | None]
-    offerings_by_model_id: DataLoader[int, list[Offering]]
-    offerings_by_provider_id: DataLoader[int, list[Offering]]
-    current_price_by_offering_id: DataLoader[int, Price | None]
-    scores_by_model_id: DataLoader[int, list[BenchmarkScore]]
-    aliases_by_model_id: DataLoader[int, list[ModelAlias]]
-    sources_by_model_id: DataLoader[int, list[FactSource]]
-    last_reviewed_by_model_id: DataLoader[int, datetime | None]
-    price_history: DataLoader[tuple[int, str | None, datetime | None], list[tuple[Price, Offering]]]
-    feed_source_by_id: DataLoader[int, FeedSource | None]
-    feed_run_by_id: DataLoader[int, FeedRun | None]
-    last_run_by_source_id: DataLoader[int, FeedRun | None]
-    active_api_keys_by_prefix: DataLoader[str, list[ApiKey]]
-    """Also the request's cache of the caller's key: it is looked up once per request."""
+    """The request's DataLoaders, each built on first use (most requests use a few)."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], now: datetime) -> None:
+        self._sessions = sessions
+        self._now = now
+
+    def _loader(self, fetch: Fetch, default: Callable[[], Any] = lambda: None) -> Any:
+        return _loader(self._sessions, fetch, default)
+
+    @cached_property
+    def model_by_id(self) -> DataLoader[int, LlmModel | None]:
+        return self._loader(_by_id(LlmModel))
+
+    @cached_property
+    def organization_by_id(self) -> DataLoader[int, Organization | None]:
+        return self._loader(_by_id(Organization))
+
+    @cached_property
+    def provider_by_id(self) -> DataLoader[int, Provider | None]:
+        return self._loader(_by_id(Provider))
+
+    @cached_property
+    def provider_by_slug(self) -> DataLoader[str, Provider | None]:
+        return self._loader(_providers_by_slug)
+
+    @cached_property
+    def benchmark_by_id(self) -> DataLoader[int, Benchmark | None]:
+        return self._loader(_by_id(Benchmark))
+
+    @cached_property
+    def offering_by_id(self) -> DataLoader[int, Offering | None]:
+        return self._loader(_by_id(Offering))
+
+    @cached_property
+    def offerings_by_model_id(self) -> DataLoader[int, list[Offering]]:
+        return self._loader(
+            _grouped(Offering, "model_id", Offering.provider_id, Offering.region), list
+        )
+
+    @cached_property
+    def offerings_by_provider_id(self) -> DataLoader[int, list[Offering]]:
+        return self._loader(
+            _grouped(Offering, "provider_id", Offering.model_id, Offering.region), list
+        )
+
+    @cached_property
+    def current_price_by_offering_id(self) -> DataLoader[int, Price | None]:
+        return self._loader(_current_prices(self._now))
+
+    @cached_property
+    def scores_by_model_id(self) -> DataLoader[int, list[BenchmarkScore]]:
+        return self._loader(_grouped(BenchmarkScore, "model_id", BenchmarkScore.id), list)
+
+    @cached_property
+    def aliases_by_model_id(self) -> DataLoader[int, list[ModelAlias]]:
+        return self._loader(
+            _grouped(ModelAlias, "model_id", ModelAlias.source, ModelAlias.name), list
+        )
+
+    @cached_property
+    def sources_by_model_id(self) -> DataLoader[int, list[FactSource]]:
+        return self._loader(
+            _grouped(FactSource, "model_id", FactSource.source, FactSource.field), list
+        )
+
+    @cached_property
+    def last_reviewed_by_model_id(self) -> DataLoader[int, datetime | None]:
+        return self._loader(_last_reviewed)
+
+    @cached_property
+    def price_history(
+        self,
+    ) -> DataLoader[tuple[int, str | None, datetime | None], list[tuple[Price, Offering]]]:
+        return self._loader(_price_history, list)
+
+    @cached_property
+    def feed_source_by_id(self) -> DataLoader[int, FeedSource | None]:
+        return self._loader(_by_id(FeedSource))
+
+    @cached_property
+    def feed_run_by_id(self) -> DataLoader[int, FeedRun | None]:
+        return self._loader(_by_id(FeedRun))
+
+    @cached_property
+    def last_run_by_source_id(self) -> DataLoader[int, FeedRun | None]:
+        return self._loader(_last_runs)
+
+    @cached_property
+    def active_api_keys_by_prefix(self) -> DataLoader[str, list[ApiKey]]:
+        """Also the request's cache of the caller's key: it is looked up once per request."""
+        return self._loader(_active_keys_by_prefix, list)
 
 
 def create_loaders(sessions: async_sessionmaker[AsyncSession], now: datetime) -> Loaders:
-    def none() -> None:
-        return None
-
-    return Loaders(
-        model_by_id=_loader(sessions, _by_id(LlmModel), none),
-        organization_by_id=_loader(sessions, _by_id(Organization), none),
-        provider_by_id=_loader(sessions, _by_id(Provider), none),
-        provider_by_slug=_loader(sessions, _providers_by_slug, none),
-        benchmark_by_id=_loader(sessions, _by_id(Benchmark), none),
-        offerings_by_model_id=_loader(
-            sessions, _grouped(Offering, "model_id", Offering.provider_id, Offering.region), list
-        ),
-        offerings_by_provider_id=_loader(
-            sessions, _grouped(Offering, "provider_id", Offering.model_id, Offering.region), list
-        ),
-        current_price_by_offering_id=_loader(sessions, _current_prices(now), none),
-        offering_by_id=_loader(sessions, _by_id(Offering), none),
-        scores_by_model_id=_loader(
-            sessions, _grouped(BenchmarkScore, "model_id", BenchmarkScore.id), list
-        ),
-        aliases_by_model_id=_loader(
-            sessions, _grouped(ModelAlias, "model_id", ModelAlias.source, ModelAlias.name), list
-        ),
-        sources_by_model_id=_loader(
-            sessions, _grouped(FactSource, "model_id", FactSource.source, FactSource.field), list
-        ),
-        last_reviewed_by_model_id=_loader(sessions, _last_reviewed, none),
-        price_history=_loader(sessions, _price_history, list),
-        feed_source_by_id=_loader(sessions, _by_id(FeedSource), none),
-        feed_run_by_id=_loader(sessions, _by_id(FeedRun), none),
-        last_run_by_source_id=_loader(sessions, _last_runs, none),
-        active_api_keys_by_prefix=_loader(sessions, _active_keys_by_prefix, list),
-    )
+    return Loaders(sessions, now)

@@ -20,6 +20,7 @@ from api.graphql.limits import DocumentCache, DocumentLimits
 from api.graphql.ops import Mutation, OpsQuery
 from api.graphql.queries import Query
 from api.graphql.scalars import DecimalScalar
+from api.graphql.shared_events import SharedEventExecutionContext
 from api.graphql.subscriptions import Subscription
 from api.ratelimit import RateLimiter, RateLimits
 from schema.settings import Settings
@@ -58,6 +59,7 @@ def build_schema(
         mutation=Mutation,
         subscription=Subscription,
         config=StrawberryConfig(scalar_map={Decimal: DecimalScalar}),
+        execution_context_class=SharedEventExecutionContext,
         extensions=extensions,  # type: ignore[arg-type]
     )
 

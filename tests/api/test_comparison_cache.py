@@ -30,7 +30,7 @@ def _glm_cost(body: dict) -> str:  # type: ignore[type-arg]
     return body["data"]["comparison"]["monthlyCosts"][0]["monthlyUsd"]  # type: ignore[no-any-return]
 
 
-def _reprice(tmp_path: Path, input_price: str, output_price: str) -> Path:
+def reprice(tmp_path: Path, input_price: str, output_price: str) -> Path:
     data = yaml.safe_load(CURATED_PATH.read_text())
     price = data["models"][0]["offerings"][0]["price"]
     price["input_per_mtok"], price["output_per_mtok"] = input_price, output_price
@@ -60,7 +60,7 @@ async def test_the_next_comparison_after_an_ingest_shows_the_new_price(
         assert _glm_cost(await graphql(http, COST)) == "103.00"  # served from the cache
         cached = redis.Redis.from_url(SHARED_REDIS_DB).keys("llmref:comparison:v1:*")
         assert len(cached) == 1
-        import_curated(sessions, _reprice(tmp_path, "0.10", "0.50"), after_commit=publish)
+        import_curated(sessions, reprice(tmp_path, "0.10", "0.50"), after_commit=publish)
         # 560M x 0.10 + 300M x 0.50 per 1M = 56 + 150
         assert _glm_cost(await graphql(http, COST)) == "206.00"
 
@@ -79,7 +79,7 @@ async def test_redis_stopped_means_answers_from_the_database(
             server.stop()
             assert _glm_cost(await graphql(http, COST)) == "103.00"
             publish = publisher(sessions, redis_url=server.url, now=utcnow)
-            import_curated(sessions, _reprice(tmp_path, "0.10", "0.50"), after_commit=publish)
+            import_curated(sessions, reprice(tmp_path, "0.10", "0.50"), after_commit=publish)
             assert _glm_cost(await graphql(http, COST)) == "206.00"
     assert "answering from the database" in caplog.text
     assert "the sweep will retry" in caplog.text

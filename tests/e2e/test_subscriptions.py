@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import update
 
@@ -311,6 +312,53 @@ async def test_a_query_made_on_receipt_shows_the_new_price(stack: Stack) -> None
         assert answer["generatedAt"] != cached["generatedAt"]
         assert answer["monthlyCosts"] == computed_afresh["monthlyCosts"]
         assert sonnet_cost(answer)["offering"]["id"] != sonnet_cost(cached)["offering"]["id"]
+
+
+async def cached_post(base: str, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+    """POST a public query; its data, checking it went through the response cache (whose
+    answers carry an ETag)."""
+    async with httpx.AsyncClient(timeout=30) as http:
+        response = await http.post(f"{base}/graphql", json={"query": query, "variables": variables})
+    assert response.status_code == 200 and "etag" in response.headers, response.headers
+    body = response.json()
+    assert "errors" not in body, body
+    return body["data"]  # type: ignore[no-any-return]
+
+
+@pytest.mark.timeout(120)
+async def test_every_api_process_serves_the_new_price_to_a_client_that_heard_of_it(
+    stack: Stack,
+) -> None:
+    """The response cache of each process holds the model's routes and the comparison;
+    the subscriber listens on one process and asks both on every receipt."""
+    processes = [stack.main, stack.second]
+
+    async def look(base: str) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+        routes = await cached_post(base, MODEL_ROUTES, {"slug": SONNET})
+        answer = await cached_post(base, COMPARISON, {"models": PAIR})
+        return routes["model"]["offerings"], answer["comparison"]
+
+    cached = {base: await look(base) for base in processes}
+    for base in processes:
+        assert await look(base) == cached[base], "served from the response cache"
+    async with await TransportWS.open(stack.main) as client:
+        operation = await client.price_changes(models=[SONNET])
+        await wait_subscribers(stack.main, 1)
+        run_id = await stack.pipeline.start_next(stack.main)
+        received = [await operation.event(timeout=60)]
+        seen = [{base: await look(base) for base in processes}]
+        expected = sonnet_rows(await stack.pipeline.finish(stack.main, run_id))
+        while len(received) < len(expected):
+            received.append(await operation.event())
+            seen.append({base: await look(base) for base in processes})
+    assert ids(received) == ids(expected)
+    fresh = await comparison(stack.second, no_cache=True)
+    for event, looks in zip(received, seen, strict=True):
+        for base, (routes, answer) in looks.items():
+            (route,) = [r for r in routes if r["id"] == event["offering"]["id"]]
+            assert route["price"] == event["current"], (base, event)
+            assert answer["generatedAt"] != cached[base][1]["generatedAt"], base
+            assert answer["monthlyCosts"] == fresh["monthlyCosts"], base
 
 
 BIG_MODEL = """model { offerings { id providerModelId region contextWindow status

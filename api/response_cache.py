@@ -1,0 +1,419 @@
+"""Final response bytes of public GraphQL queries, served without parsing, validating or
+executing them again.
+
+An entry is keyed by the normalized document (printed from its parse, so spacing and
+comments do not matter; a persisted query is resolved to its document first), the
+operation name, the variables and the caller's visibility (only callers without an
+``Authorization`` header are served from here, so no ops data is ever cached). It holds the
+bytes and the catalog generation (``schema.cache.CATALOG_GENERATION_KEY``) read before the
+response was executed. Ingest bumps it, with the changed models' generations, after commit
+and before it announces the change on the event stream (schema/events.py). A hit reads it
+from Redis with a read sent after the request arrived and serves the bytes only if it did
+not move, so a client that has heard of a change from any process never gets an answer
+from before it, from any process. Requests waiting at the same moment share one read.
+Entries live in this process (bounded, least recently used out, expiring); bench/README.md
+gives the measurements behind that choice.
+
+Every cached answer depends on the catalog generation, comparisons included: a comparison's
+selection can reach the live catalog beyond the compared models (creators, related models,
+shared providers, routes), so the compared models' generations alone would not make its
+bytes safe. Those still key the comparison result underneath (api/services/comparisons.py),
+so after an ingest elsewhere a comparison is re-rendered from that cache, not recomputed.
+
+Not cached: mutations, subscriptions, ops fields and priceChanges, callers with a key,
+``Cache-Control: no-cache`` requests, answers with errors, and everything when Redis is not
+configured (the embedded default has no generations shared between processes).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import hashlib
+import logging
+import time
+import urllib.parse
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+import redis.asyncio as aioredis
+from graphql import FieldNode, GraphQLError, OperationDefinitionNode, OperationType, parse
+from graphql.language import print_ast
+from redis.exceptions import RedisError
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.persisted_queries import PersistedQueries, PersistedQueryError, persisted_query_hash
+from schema.cache import CATALOG_GENERATION_KEY
+
+log = logging.getLogger("llmref.response_cache")
+
+CACHEABLE_ROOT_FIELDS = frozenset(
+    {"model", "models", "provider", "providers", "resolveModel", "comparison", "__typename"}
+)
+"""Public root fields that read nothing but the catalog (ops fields and priceChanges are
+left out: they read runs and events, which the catalog generation does not follow)."""
+
+MAX_BYTES = 64 << 20
+"""What the answers kept in one process may add up to (least recently used out first)."""
+MAX_BODY_BYTES = 1 << 20
+"""A larger answer is not kept."""
+TTL_SECONDS = 3600
+"""Generations keep entries correct; the time limit only bounds how long memory is held."""
+DOCUMENT_PLANS = 512
+HTTP_CACHE_CONTROL = b"public, no-cache"
+"""A CDN or browser may keep a GET or persisted-query answer but must revalidate it (with
+If-None-Match) every time: prices can change at any moment."""
+
+
+class CatalogGeneration:
+    """The catalog generation, read from Redis. Every request waiting when a read is sent
+    shares it, and no request uses a read sent before it asked, so it sees every bump made
+    before it arrived (one round trip then serves many requests under load)."""
+
+    def __init__(self, url: str) -> None:
+        self._redis = aioredis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
+        self._waiting: asyncio.Future[int | None] | None = None
+        self._reader: asyncio.Task[None] | None = None
+
+    async def read(self) -> int | None:
+        """The current generation (0 before the first bump); None when Redis fails."""
+        if self._waiting is None:
+            self._waiting = asyncio.get_running_loop().create_future()
+            if self._reader is None:
+                self._reader = asyncio.create_task(self._read_for_waiting())
+        return await asyncio.shield(self._waiting)
+
+    async def _read_for_waiting(self) -> None:
+        try:
+            while self._waiting is not None:
+                answer, self._waiting = self._waiting, None
+                try:
+                    value = await self._redis.get(CATALOG_GENERATION_KEY)
+                except (RedisError, OSError) as error:
+                    log.warning("catalog generation unavailable, executing instead: %s", error)
+                    answer.set_result(None)
+                    continue
+                answer.set_result(int(value or 0))
+        finally:
+            self._reader = None
+
+    async def close(self) -> None:
+        await self._redis.aclose()
+
+
+@dataclass(frozen=True)
+class CachedResponse:
+    body: bytes
+    etag: bytes
+    generation: int
+    """The catalog generation read before the response was executed."""
+    expires: float
+
+
+class ResponseStore:
+    """Bounded in bytes, least recently used out, entries expire."""
+
+    def __init__(self, max_bytes: int = MAX_BYTES, ttl_seconds: float = TTL_SECONDS) -> None:
+        self._entries: OrderedDict[str, CachedResponse] = OrderedDict()
+        self._max_bytes = max_bytes
+        self._bytes = 0
+        self._ttl = ttl_seconds
+
+    def get(self, key: str) -> CachedResponse | None:
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        if entry.expires <= time.monotonic():
+            self._drop(key)
+            return None
+        self._entries.move_to_end(key)
+        return entry
+
+    def put(self, key: str, body: bytes, generation: int) -> CachedResponse:
+        entry = CachedResponse(
+            body=body,
+            etag=b'"' + hashlib.sha256(body).hexdigest()[:32].encode() + b'"',
+            generation=generation,
+            expires=time.monotonic() + self._ttl,
+        )
+        self._drop(key)
+        self._entries[key] = entry
+        self._bytes += len(body)
+        while self._bytes > self._max_bytes:
+            self._drop(next(iter(self._entries)))
+        return entry
+
+    def _drop(self, key: str) -> None:
+        entry = self._entries.pop(key, None)
+        if entry is not None:
+            self._bytes -= len(entry.body)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+@functools.lru_cache(maxsize=DOCUMENT_PLANS)
+def cacheable_digest(query: str, operation_name: str | None) -> str | None:
+    """SHA-256 of the printed document when its operation is a query whose root fields can
+    all be cached, else None (also for a document that does not parse: executing it
+    reports the error)."""
+    try:
+        document = parse(query)
+    except GraphQLError:
+        return None
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    if operation_name is not None:
+        operations = [o for o in operations if o.name and o.name.value == operation_name]
+    if len(operations) != 1 or operations[0].operation != OperationType.QUERY:
+        return None
+    names = set()
+    for selection in operations[0].selection_set.selections:
+        if not isinstance(selection, FieldNode):
+            return None
+        names.add(selection.name.value)
+    if not names <= CACHEABLE_ROOT_FIELDS:
+        return None
+    return hashlib.sha256(print_ast(document).encode()).hexdigest()
+
+
+@dataclass
+class GraphQLHttpRequest:
+    method: str
+    query: Any
+    variables: Any
+    operation_name: Any
+    extensions: Any
+
+    @classmethod
+    def parse(cls, scope: Scope, body: bytes) -> GraphQLHttpRequest | None:
+        """The request's parameters, or None for anything but one GraphQL request as JSON
+        (POST) or URL parameters (GET); those go to the GraphQL view as they came."""
+        try:
+            if scope["method"] == "POST":
+                data = orjson.loads(body)
+                if not isinstance(data, dict):
+                    return None
+                return cls(
+                    "POST",
+                    data.get("query"),
+                    data.get("variables"),
+                    data.get("operationName"),
+                    data.get("extensions"),
+                )
+            params = dict(urllib.parse.parse_qsl(scope["query_string"].decode()))
+            return cls(
+                "GET",
+                params.get("query"),
+                orjson.loads(params["variables"]) if "variables" in params else None,
+                params.get("operationName"),
+                orjson.loads(params["extensions"]) if "extensions" in params else None,
+            )
+        except (orjson.JSONDecodeError, UnicodeDecodeError):
+            return None
+
+    def forwarded(self, scope: Scope) -> tuple[Scope, bytes]:
+        """The scope and body that carry this request (its document filled in)."""
+        data = {
+            "query": self.query,
+            "variables": self.variables,
+            "operationName": self.operation_name,
+        }
+        if self.method == "POST":
+            body = orjson.dumps(data)
+            headers = [(k, v) for k, v in scope["headers"] if k != b"content-length"]
+            headers.append((b"content-length", str(len(body)).encode()))
+            return {**scope, "headers": headers}, body
+        params = {
+            key: value if isinstance(value, str) else orjson.dumps(value).decode()
+            for key, value in data.items()
+            if value is not None
+        }
+        return {**scope, "query_string": urllib.parse.urlencode(params).encode()}, b""
+
+
+class ResponseCachingGraphQL:
+    """The /graphql HTTP endpoint: persisted queries, then the response cache, in front of
+    the GraphQL view (which gets every request it does not answer itself, as it came)."""
+
+    def __init__(
+        self,
+        view: ASGIApp,
+        *,
+        generation: CatalogGeneration | None,
+        persisted: PersistedQueries,
+        max_body_bytes: int,
+        store: ResponseStore | None = None,
+    ) -> None:
+        self.view = view
+        self.max_body_bytes = max_body_bytes
+        self.generation = generation
+        self.persisted = persisted
+        self.store = store or ResponseStore()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] != "http"
+            or scope["method"] not in ("GET", "POST")
+            or (_declared_length(scope) > self.max_body_bytes)
+        ):  # the view answers it (a body over the limit: 413 before it is read)
+            await self.view(scope, receive, send)
+            return
+        body = await _read_body(receive, self.max_body_bytes) if scope["method"] == "POST" else b""
+        request = (
+            GraphQLHttpRequest.parse(scope, body) if len(body) <= self.max_body_bytes else None
+        )
+        if request is None:  # the view answers it (a body over the limit: 413)
+            await self.view(scope, _replay(body), send)
+            return
+        try:
+            persisted = persisted_query_hash(request.extensions)
+            if persisted is not None and not isinstance(request.query, str):
+                request.query = await self.persisted.document(persisted, None)
+                scope, body = request.forwarded(scope)
+            elif persisted is not None:
+                await self.persisted.document(persisted, request.query)
+        except PersistedQueryError as error:
+            await _send_error(send, error)
+            return
+        headers = dict(scope["headers"])
+        digest = self._cacheable_digest(request, headers)
+        generation = None
+        if self.generation is not None and digest is not None:
+            generation = await self.generation.read()
+        if digest is None or generation is None:
+            await self.view(scope, _replay(body), send)
+            return
+        key = _response_key(digest, request)
+        http_cacheable = request.method == "GET" or persisted is not None
+        entry = self.store.get(key)
+        if entry is None or entry.generation != generation:
+            # executed after the generation was read: if it moves meanwhile, the answer is
+            # stored under the old number and never served
+            start, answer = await _run(self.view, scope, body)
+            if (
+                start["status"] != 200
+                or len(answer) > MAX_BODY_BYTES
+                or "errors" in orjson.loads(answer)
+            ):
+                await send(start)
+                await send({"type": "http.response.body", "body": answer})
+                return
+            entry = self.store.put(key, answer, generation)
+        await _send_cached(send, entry, headers, http_cacheable)
+
+    @staticmethod
+    def _cacheable_digest(request: GraphQLHttpRequest, headers: dict[bytes, bytes]) -> str | None:
+        if (
+            b"authorization" in headers
+            or b"no-cache" in headers.get(b"cache-control", b"")
+            or not isinstance(request.query, str)
+            or not isinstance(request.operation_name, str | None)
+            or not isinstance(request.variables, dict | None)
+        ):
+            return None
+        return cacheable_digest(request.query, request.operation_name)
+
+    async def close(self) -> None:
+        await self.persisted.close()
+        if self.generation is not None:
+            await self.generation.close()
+
+
+def _response_key(digest: str, request: GraphQLHttpRequest) -> str:
+    material = b"\0".join(
+        [
+            digest.encode(),
+            (request.operation_name or "").encode(),
+            b"public",  # the caller's visibility: only callers without a key are cached
+            orjson.dumps(request.variables or {}, option=orjson.OPT_SORT_KEYS),
+        ]
+    )
+    return hashlib.sha256(material).hexdigest()
+
+
+def _declared_length(scope: Scope) -> int:
+    value = dict(scope["headers"]).get(b"content-length", b"0")
+    return int(value) if value.isdigit() else 0
+
+
+async def _read_body(receive: Receive, limit: int) -> bytes:
+    """The request body, read no further than one chunk past ``limit`` bytes."""
+    chunks = []
+    size = 0
+    while size <= limit:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunk = message.get("body", b"")
+        chunks.append(chunk)
+        size += len(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+def _replay(body: bytes) -> Receive:
+    sent = False
+
+    async def receive() -> Message:
+        nonlocal sent
+        if sent:
+            return {"type": "http.disconnect"}
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return receive
+
+
+async def _run(view: ASGIApp, scope: Scope, body: bytes) -> tuple[Message, bytes]:
+    """Run the GraphQL view; its response start message and body."""
+    started: list[Message] = []
+    chunks: list[bytes] = []
+
+    async def capture(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            started.append(message)
+        elif message["type"] == "http.response.body":
+            chunks.append(message.get("body", b""))
+
+    await view(scope, _replay(body), capture)
+    return started[0], b"".join(chunks)
+
+
+async def _send_cached(
+    send: Send, entry: CachedResponse, headers: dict[bytes, bytes], http_cacheable: bool
+) -> None:
+    response_headers = [(b"content-type", b"application/json"), (b"etag", entry.etag)]
+    if http_cacheable:
+        response_headers += [(b"cache-control", HTTP_CACHE_CONTROL), (b"vary", b"authorization")]
+        if entry.etag in _etags(headers.get(b"if-none-match", b"")):
+            await send({"type": "http.response.start", "status": 304, "headers": response_headers})
+            await send({"type": "http.response.body", "body": b""})
+            return
+    response_headers.append((b"content-length", str(len(entry.body)).encode()))
+    await send({"type": "http.response.start", "status": 200, "headers": response_headers})
+    await send({"type": "http.response.body", "body": entry.body})
+
+
+def _etags(if_none_match: bytes) -> list[bytes]:
+    return [tag.strip().removeprefix(b"W/") for tag in if_none_match.split(b",")]
+
+
+async def _send_error(send: Send, error: PersistedQueryError) -> None:
+    body = orjson.dumps(
+        {"errors": [{"message": error.message, "extensions": {"code": error.code}}]}
+    )
+    await send(
+        {
+            "type": "http.response.start",
+            "status": error.status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"cache-control", b"private, no-cache, must-revalidate"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
