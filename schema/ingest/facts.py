@@ -5,7 +5,8 @@ Rules (docs/data.md, "Model facts"):
 - A feed makes one claim per fact of a model, however many hosts it lists the model at.
   When it has the creator's own listing (the record at the creator's own API, or a
   models.dev record built on the lab's own file through ``base_model``), the claim is
-  that record's. Otherwise the hosts' copies make one claim: true when any copy states a
+  that record's wherever it states the fact. Otherwise (no creator listing, or one that
+  is silent on that fact) the hosts' copies make one claim: true when any copy states a
   flag true (absence is never stated), else the value most hosts state (ties: the
   first host in provider order; a host's regional sites are one copy).
 - The shown value is the curated file's, else a creator-listing claim, else a host claim,
@@ -118,6 +119,10 @@ def _alias_creators(
     return {model_id: counts.most_common(1)[0][0] for model_id, counts in labs.items()}
 
 
+def _first_url(records: list[FeedRecord]) -> str | None:
+    return next((record.url for record in records if record.url), None)
+
+
 def _one_per_host(items: list[Matched]) -> list[FeedRecord]:
     """The first record of each host provider (regional sites are one host)."""
     first: dict[str, FeedRecord] = {}
@@ -153,22 +158,29 @@ def apply_model_facts(
     for model_id, items in by_model.items():
         creator = creators.get(items[0].model.creator_id) or named.get(model_id)
         own = [item.record for item in items if _is_creator_listing(item, creator)]
-        records = own or _one_per_host(items)
-        url = next((record.url for record in records if record.url), None)
-        claims: dict[str | None, str | None] = {}
+        hosts = _one_per_host(items)
+        claims: dict[str | None, tuple[str | None, str | None, bool]] = {}
         if source in MODEL_AUTHORITIES:
-            claims[None] = None
+            claims[None] = (None, _first_url(own or hosts), bool(own))
         names = MODEL_FACTS if source in MODEL_AUTHORITIES else ("capabilities",) if own else ()
         for name in names:
-            if own and name != "capabilities":
+            if name == "capabilities":  # stated by any of the creator's listings, else hosts'
+                records = own or hosts
+                value = _hosts_claim(records, name)
+            else:  # the creator's listing where it states the fact, else the hosts' claim
+                records = own
                 value = next(
                     (v for record in own if (v := _fact_value(record, name)) is not None), None
                 )
-            else:  # a capability is stated by any of the creator's listings
-                value = _hosts_claim(records, name)
+                if value is None:
+                    records, value = hosts, _hosts_claim(hosts, name)
             if value is not None:
-                claims[api_field_name(name)] = fact_text(value)
-        for fact, text in claims.items():
+                claims[api_field_name(name)] = (
+                    fact_text(value),
+                    _first_url(records),
+                    records is own,
+                )
+        for fact, (text, url, from_creator) in claims.items():
             claimed.add((model_id, fact))
             row = mine.get((model_id, fact))
             if row is None:
@@ -180,7 +192,7 @@ def apply_model_facts(
                         url=url,
                         field=fact,
                         value=text,
-                        from_creator=bool(own),
+                        from_creator=from_creator,
                         retrieved_at=now,
                         stated_at=stated_at,
                     )
@@ -189,10 +201,10 @@ def apply_model_facts(
                 text,
                 url,
                 stated_at,
-                bool(own),
+                from_creator,
             ):
                 row.value, row.url, row.retrieved_at = text, url, now
-                row.stated_at, row.from_creator = stated_at, bool(own)
+                row.stated_at, row.from_creator = stated_at, from_creator
     for key, row in mine.items():
         if key not in claimed:
             session.delete(row)
