@@ -47,6 +47,7 @@ import asyncio
 import json
 import os
 import random
+import re
 import sys
 import tempfile
 import time
@@ -57,7 +58,6 @@ from typing import Any
 
 import httpx
 import redis
-from sqlalchemy import func, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -68,13 +68,14 @@ from schema.db.engine import make_engine, make_sessionmaker, session_scope  # no
 from schema.events import STREAM, publish_pending  # noqa: E402
 from schema.ingest.offline import import_snapshot_file  # noqa: E402
 from schema.ingest.scheduling import postpone_all  # noqa: E402
-from schema.models import PriceChangeEvent  # noqa: E402
 from tests.e2e.feed_server import FeedServer, read_payload  # noqa: E402
 from tests.e2e.live import (  # noqa: E402
     LITELLM_JULY_1,
     LITELLM_JULY_3,
     RESYNC,
     RUN_STATUS,
+    event_rows,
+    last_event_id,
     rss_bytes,
     set_feed_url,
     wait_subscribers,
@@ -92,11 +93,12 @@ from tests.e2e.processes import (  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 COMPARISON = (ROOT / "bench" / "comparison_query.graphql").read_text()
 MODELS = (ROOT / "bench" / "models_query.graphql").read_text()
-MODEL = """query($slug: String!) { model(slug: $slug) { slug name contextWindow
+MODEL = """query Model($slug: String!) { model(slug: $slug) { slug name contextWindow
   offerings { providerModelId region provider { slug } price { inputPerMTok outputPerMTok } } } }"""
-RESOLVE = "query($name: String!) { resolveModel(name: $name) { slug name } }"
-PROVIDERS = "{ providers(first: 100) { slug name } }"
+RESOLVE = "query Resolve($name: String!) { resolveModel(name: $name) { slug name } }"
+PROVIDERS = "query Providers { providers(first: 100) { slug name } }"
 KINDS = ("comparison", "models", "model", "resolveModel", "providers")
+OPERATIONS = ("Compare", "Models", "Model", "Resolve", "Providers")
 TRAFFICS = [
     {"inputTokensPerMonth": 560e6, "outputTokensPerMonth": 300e6},
     {"inputTokensPerMonth": 1e8, "outputTokensPerMonth": 2e7, "cachedInputShare": 0.5},
@@ -126,29 +128,34 @@ def prepare_catalog(database_url: str) -> None:
 
 
 def published_in_database(database_url: str, after_id: int) -> list[int]:
-    engine = make_engine(database_url)
-    try:
-        with make_sessionmaker(engine)() as session:
-            return list(
-                session.scalars(
-                    select(PriceChangeEvent.id)
-                    .where(
-                        PriceChangeEvent.id > after_id, PriceChangeEvent.published_at.is_not(None)
-                    )
-                    .order_by(PriceChangeEvent.id)
-                )
+    return [row.id for row in event_rows(database_url, after=after_id) if row.published]
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time a process has used, from /proc/<pid>/stat."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+METRIC = re.compile(
+    r'^llmref_graphql_request(?:s_total|_seconds_sum)\{operation="([^"]*)"[^}]*\} (\S+)$'
+)
+
+
+async def executed(base: str) -> dict[str, tuple[float, float]]:
+    """Per operation name, from the server's /metrics: requests that reached the GraphQL
+    view (the response cache answers the others before it) and their seconds in it."""
+    async with httpx.AsyncClient(base_url=base, timeout=REQUEST_TIMEOUT) as http:
+        text = (await http.get("/metrics")).text
+    found: dict[str, tuple[float, float]] = defaultdict(lambda: (0.0, 0.0))
+    for line in text.splitlines():
+        if match := METRIC.match(line):
+            count, seconds = found[match[1]]
+            value = float(match[2])
+            found[match[1]] = (
+                (count + value, seconds) if "_total" in line else (count, seconds + value)
             )
-    finally:
-        engine.dispose()
-
-
-def last_event_id(database_url: str) -> int:
-    engine = make_engine(database_url)
-    try:
-        with make_sessionmaker(engine)() as session:
-            return session.scalar(select(func.max(PriceChangeEvent.id))) or 0
-    finally:
-        engine.dispose()
+    return found
 
 
 def stream_ids(redis_url: str, after: str) -> list[int]:
@@ -355,6 +362,8 @@ async def run_load(
             sampler = asyncio.create_task(load.sample_rss(pid, stop_rss))
             print(f"load for {args.seconds} s...", file=sys.stderr)
             started = time.monotonic()
+            cpu = (cpu_seconds(pid), time.process_time())
+            before = await executed(base)
             deadline = started + args.seconds
             await asyncio.gather(
                 load.ops(args.resync_every, deadline),
@@ -362,6 +371,8 @@ async def run_load(
             )
             elapsed = time.monotonic() - started
             rss_at_end = rss_bytes(pid)
+            server_cpu, client_cpu = cpu_seconds(pid) - cpu[0], time.process_time() - cpu[1]
+            after = await executed(base)
             print("load stopped; waiting for the runs and their events...", file=sys.stderr)
             runs = await wait_runs(base, key, load.runs, DRAIN_TIMEOUT)
             on_stream, in_database = await drain(
@@ -381,6 +392,11 @@ async def run_load(
         "received": received,
         "subscription_failures": subscribers.failures,
         "rss_at_end": rss_at_end,
+        "executed": {
+            name: (after[name][0] - before[name][0], after[name][1] - before[name][1])
+            for name in after
+        },
+        "cpu": (server_cpu / elapsed, client_cpu / elapsed),
     }
 
 
@@ -393,17 +409,27 @@ def report(args: argparse.Namespace, result: dict[str, Any], load_before: str) -
         f"{args.resync_every} s, {result['elapsed']:.1f} s; load average before {load_before},"
         f" after {' '.join(f'{x:.2f}' for x in os.getloadavg())}"
     )
+    server_cpu, client_cpu = result["cpu"]
+    print(
+        f"CPU during the load, in cores: server {server_cpu:.2f}, this process (clients and"
+        f" subscribers) {client_cpu:.2f}"
+    )
     print(
         f"requests {requests} ({requests / result['elapsed']:.1f}/s), errors {sum(load.errors.values())}"
     )
     for kind, count in sorted(load.errors.items()):
         print(f"  error {kind}: {count}")
-    print(f"{'query':<14}{'count':>8}{'p50 ms':>10}{'p99 ms':>10}{'max ms':>10}")
-    for kind in KINDS:
+    print(
+        f"{'query':<14}{'count':>8}{'p50 ms':>10}{'p99 ms':>10}{'max ms':>10}"
+        f"{'executed':>10}{'mean in view ms':>17}"
+    )
+    for kind, operation in zip(KINDS, OPERATIONS, strict=True):
         values = load.latencies.get(kind) or [0.0]
+        count, seconds = result["executed"].get(operation, (0.0, 0.0))
         print(
             f"{kind:<14}{len(load.latencies.get(kind, [])):>8}{percentile(values, 0.5) * 1000:>10.1f}"
             f"{percentile(values, 0.99) * 1000:>10.1f}{max(values) * 1000:>10.1f}"
+            f"{count:>10.0f}{seconds / max(count, 1) * 1000:>17.1f}"
         )
     print(
         f"resyncs: {len(load.runs)} runs ({dict(result['runs'])}), resync errors "
