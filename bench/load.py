@@ -24,7 +24,8 @@ For ``--seconds``:
   with an ops key made by `llmref apikey create --role ops`;
 - ``--subscribers`` graphql-transport-ws connections (the `websockets` library) hold one
   unfiltered priceChanges subscription each, opened before the load starts;
-- the server's RSS (/proc/<pid>/status of the uvicorn process) is sampled every second.
+- the server's RSS (/proc/<pid>/status of the uvicorn process) is sampled about once a second
+  (the sampler shares the clients' event loop, so it runs late under load).
 
 Then, with the load stopped, it waits for the last run to finish and its events to be
 delivered, and reports: requests and errors by kind (transport exception, HTTP status,
@@ -453,7 +454,7 @@ def report(args: argparse.Namespace, result: dict[str, Any], load_before: str) -
     print(
         f"server RSS MiB: start {samples[0] / mib:.1f}, max {max(samples) / mib:.1f}, end of load "
         f"{result['rss_at_end'] / mib:.1f}, after the drain {samples[-1] / mib:.1f} "
-        f"({len(samples)} samples, one a second)"
+        f"({len(samples)} samples, about one a second)"
     )
     every = max(1, len(samples) // 12)
     print("  by time: " + ", ".join(f"{t:.0f}s {rss / mib:.0f}" for t, rss in load.rss[::every]))
