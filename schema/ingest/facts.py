@@ -8,7 +8,8 @@ Rules (docs/data.md, "Model facts"):
   that record's wherever it states the fact. Otherwise (no creator listing, or one that
   is silent on that fact) the hosts' copies make one claim: true when any copy states a
   flag true (absence is never stated), else the value most hosts state (ties: the
-  first host in provider order; a host's regional sites are one copy).
+  first host in provider order; a host's regional sites are one copy, stating
+  what any of them states).
 - The shown value is the curated file's, else a creator-listing claim, else a host claim,
   each in feed order (models.dev, OpenRouter). A capability is shown when the curated
   file, any feed's creator listing, or the best-ranked feed's hosts state it. Curated facts add to the
@@ -77,15 +78,25 @@ def _fact_value(record: FeedRecord, name: str) -> Any:
     return tuple(value) if isinstance(value, list) else value
 
 
-def _hosts_claim(records: list[FeedRecord], name: str) -> Any:
+def _first_stated(records: list[FeedRecord], name: str) -> Any:
+    return next((v for record in records if (v := _fact_value(record, name)) is not None), None)
+
+
+def _hosts_claim(hosts: list[list[FeedRecord]], name: str) -> Any:
     """One claim from the copies of a feed's record at several hosts (module docstring);
-    ``records``: one per host provider, in provider order."""
-    values = [value for record in records if (value := _fact_value(record, name)) is not None]
-    if not values:
-        return None
+    ``hosts``: each host's records (its regional sites), in provider order. A host states
+    a fact when any of its sites does; a capability when any record states it."""
     if name == "capabilities":
+        values = [
+            v for records in hosts for r in records if (v := _fact_value(r, name)) is not None
+        ]
+        if not values:
+            return None
         stated = {capability for value in values for capability in value}
         return tuple(c for c in CAPABILITIES if c in stated)
+    values = [v for records in hosts if (v := _first_stated(records, name)) is not None]
+    if not values:
+        return None
     if isinstance(values[0], bool):
         return any(values)
     counts = Counter(values)
@@ -123,12 +134,12 @@ def _first_url(records: list[FeedRecord]) -> str | None:
     return next((record.url for record in records if record.url), None)
 
 
-def _one_per_host(items: list[Matched]) -> list[FeedRecord]:
-    """The first record of each host provider (regional sites are one host)."""
-    first: dict[str, FeedRecord] = {}
+def _by_host(items: list[Matched]) -> list[list[FeedRecord]]:
+    """The records of each host provider, in provider order (regional sites are one host)."""
+    hosts: dict[str, list[FeedRecord]] = defaultdict(list)
     for item in items:
-        first.setdefault(item.route.provider.slug, item.record)
-    return list(first.values())
+        hosts[item.route.provider.slug].append(item.record)
+    return list(hosts.values())
 
 
 def apply_model_facts(
@@ -158,28 +169,22 @@ def apply_model_facts(
     for model_id, items in by_model.items():
         creator = creators.get(items[0].model.creator_id) or named.get(model_id)
         own = [item.record for item in items if _is_creator_listing(item, creator)]
-        hosts = _one_per_host(items)
+        hosts = _by_host(items)
+        every = [record for records in hosts for record in records]
         claims: dict[str | None, tuple[str | None, str | None, bool]] = {}
         if source in MODEL_AUTHORITIES:
-            claims[None] = (None, _first_url(own or hosts), bool(own))
+            claims[None] = (None, _first_url(own or every), bool(own))
         names = MODEL_FACTS if source in MODEL_AUTHORITIES else ("capabilities",) if own else ()
         for name in names:
             if name == "capabilities":  # stated by any of the creator's listings, else hosts'
-                records = own or hosts
-                value = _hosts_claim(records, name)
+                from_creator, value = bool(own), _hosts_claim([own] if own else hosts, name)
             else:  # the creator's listing where it states the fact, else the hosts' claim
-                records = own
-                value = next(
-                    (v for record in own if (v := _fact_value(record, name)) is not None), None
-                )
+                from_creator, value = True, _first_stated(own, name)
                 if value is None:
-                    records, value = hosts, _hosts_claim(hosts, name)
+                    from_creator, value = False, _hosts_claim(hosts, name)
             if value is not None:
-                claims[api_field_name(name)] = (
-                    fact_text(value),
-                    _first_url(records),
-                    records is own,
-                )
+                url = _first_url(own if from_creator else every)
+                claims[api_field_name(name)] = (fact_text(value), url, from_creator)
         for fact, (text, url, from_creator) in claims.items():
             claimed.add((model_id, fact))
             row = mine.get((model_id, fact))
