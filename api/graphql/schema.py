@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import strawberry
 from graphql import GraphQLError
-from graphql.validation import NoSchemaIntrospectionCustomRule
+from graphql.validation import ASTValidationRule, NoSchemaIntrospectionCustomRule
 from strawberry.extensions import AddValidationRules, SchemaExtension
 from strawberry.extensions.max_aliases import create_validator as max_aliases_rule
 from strawberry.extensions.query_depth_limiter import create_validator as max_depth_rule
@@ -39,7 +39,7 @@ class LlmrefSchema(strawberry.Schema):
 def build_schema(
     settings: Settings, *, rate_limiter: RateLimiter | None = None
 ) -> strawberry.Schema:
-    rules = [
+    rules: list[type[ASTValidationRule]] = [
         max_depth_rule(settings.max_query_depth, None, None),
         max_aliases_rule(settings.max_aliases),
     ]

@@ -48,7 +48,7 @@ def _start_of(day: datetime | object) -> datetime:
 
 
 def _upsert_by_slug(session: Session, table: type[RowT], slug: str, **values: object) -> RowT:
-    row = session.scalars(select(table).where(table.slug == slug)).one_or_none()  # type: ignore[attr-defined]
+    row = session.scalars(select(table).where(table.slug == slug)).one_or_none()
     if row is None:
         row = table(slug=slug, **values)
         session.add(row)
