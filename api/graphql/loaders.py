@@ -46,6 +46,7 @@ def _loader(
 def _by_id(table: type) -> Fetch:
     async def fetch(session: AsyncSession, ids: Sequence[int]) -> dict[int, Any]:
         rows: ScalarResult[Any] = await session.scalars(
+            # `table` is any mapped class with an `id` column; `type` does not say so.
             select(table).where(table.id.in_(ids))  # type: ignore[attr-defined]
         )
         return {row.id: row for row in rows}

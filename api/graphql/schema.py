@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 
 import strawberry
@@ -46,7 +47,7 @@ def build_schema(
     if not settings.introspection_enabled:
         rules.append(NoSchemaIntrospectionCustomRule)
     documents = DocumentCache()  # one per schema: the rules above are part of what it caches
-    extensions: list[type[SchemaExtension] | SchemaExtension | object] = [
+    extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
         MaskUnexpectedErrors,
         OperationName,
         lambda: AddValidationRules(rules),
@@ -60,7 +61,7 @@ def build_schema(
         subscription=Subscription,
         config=StrawberryConfig(scalar_map={Decimal: DecimalScalar}),
         execution_context_class=SharedEventExecutionContext,
-        extensions=extensions,  # type: ignore[arg-type]
+        extensions=extensions,
     )
 
 
