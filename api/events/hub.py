@@ -135,7 +135,7 @@ class EventHub:
                     self._wakeup.clear()
                 try:
                     await self.deliver_new()
-                except Exception:  # noqa: BLE001 - the next wake-up or poll tries again
+                except Exception:  # the next wake-up or poll tries again
                     log.exception("reading price-change events failed")
         finally:
             if client is not None:

@@ -145,7 +145,7 @@ async def load_model_facts(loaders: Loaders, models: Sequence[LlmModel]) -> list
                 open_weights=model.open_weights,
                 input_modalities=tuple(model.input_modalities or ()),
                 output_modalities=tuple(model.output_modalities or ()),
-                capabilities={name: True for name in model.capabilities or ()},
+                capabilities=dict.fromkeys(model.capabilities or (), True),
                 routes=tuple(
                     RouteFacts(
                         offering_id=offering.id,

@@ -97,8 +97,10 @@ def model_filter_conditions(
                 Provider.slug == provider,
             )
         )
-    for capability in capabilities:
-        conditions.append(type_coerce(LlmModel.capabilities, Text).like(f'%"{capability}"%'))
+    conditions.extend(
+        type_coerce(LlmModel.capabilities, Text).like(f'%"{capability}"%')
+        for capability in capabilities
+    )
     if min_context_window is not None:
         conditions.append(LlmModel.context_window >= min_context_window)
     if max_output_price_per_mtok is not None:
