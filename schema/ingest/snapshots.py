@@ -110,4 +110,4 @@ def stored_records(session: Session) -> dict[str, list[FeedRecord]]:
 def stated_dates(session: Session) -> dict[str, datetime]:
     """Every feed's last applied snapshot's data date, by source."""
     rows = session.execute(select(FeedSnapshot.source, FeedSnapshot.stated_at))
-    return dict(rows.tuples().all())
+    return dict(rows.all())

@@ -125,7 +125,7 @@ def _litellm_models(session: Session) -> dict[str, str]:
         .join(LlmModel, LlmModel.id == ModelAlias.model_id)
         .where(ModelAlias.source == "litellm")
     )
-    return dict(session.execute(statement).tuples().all())
+    return dict(session.execute(statement).all())
 
 
 def _changes(events: list[EventKey]) -> set[Change]:
