@@ -83,7 +83,9 @@ class LlmrefGraphQL(GuardedGraphQL):
     async def publish(self, model_ids: Iterable[int]) -> None:
         await asyncio.to_thread(self._publish, list(model_ids))
 
-    async def get_context(self, request: Request | WebSocket, response: Response | None) -> Context:  # type: ignore[override]
+    async def get_context(
+        self, request: Request | WebSocket, response: Response | WebSocket
+    ) -> Context:
         now = datetime.now(UTC)
         return Context(
             settings=self.settings,

@@ -65,7 +65,7 @@ class RedisComparisonCache:
         except (RedisError, OSError) as error:
             log.warning("comparison cache read failed: %s", error)
             return None
-        return value.decode() if value is not None else None
+        return value.decode() if isinstance(value, bytes) else value
 
     async def set(self, key: str, value: str) -> None:
         try:

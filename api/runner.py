@@ -78,7 +78,7 @@ class EmbeddedRunner:
                 await self._drain(deadline=time.monotonic() + BEAT_TICK_SECONDS)
             except asyncio.CancelledError:
                 raise
-            except Exception:  # noqa: BLE001 - keep serving; the next tick tries again
+            except Exception:  # keep serving; the next tick tries again
                 log.exception("embedded runner tick failed")
                 await asyncio.sleep(BEAT_TICK_SECONDS)
 

@@ -31,9 +31,9 @@ from starlette.types import Receive, Scope, Send
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from api.response_cache import CatalogGeneration  # noqa: E402
-from bench.comparison import BIN, serving, wrk  # noqa: E402
-from schema.cache import CATALOG_GENERATION_KEY  # noqa: E402
+from api.response_cache import CatalogGeneration
+from bench.comparison import BIN, serving, wrk
+from schema.cache import CATALOG_GENERATION_KEY
 
 REDIS_URL = "redis://127.0.0.1:6379/15"
 BYTES_KEY = "llmref:bench:v1:answer"

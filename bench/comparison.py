@@ -28,11 +28,11 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.ingest import scratch_postgres  # noqa: E402
-from schema.catalog.importer import import_curated  # noqa: E402
-from schema.db.engine import make_engine, make_sessionmaker  # noqa: E402
-from schema.ingest.offline import import_offline_catalog  # noqa: E402
-from schema.migrations import upgrade  # noqa: E402
+from bench.ingest import scratch_postgres
+from schema.catalog.importer import import_curated
+from schema.db.engine import make_engine, make_sessionmaker
+from schema.ingest.offline import import_offline_catalog
+from schema.migrations import upgrade
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -108,7 +108,7 @@ def wrk(
         check=True,
     ).stdout
     os.unlink(handle.name)
-    latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)", output, re.M))
+    latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)", output, re.MULTILINE))
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     return {
         "rps": re.search(r"Requests/sec:\s+(\S+)", output).group(1),  # type: ignore[union-attr]

@@ -44,14 +44,14 @@ import redis
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from schema.db.base import utcnow  # noqa: E402
-from schema.db.engine import make_engine, make_sessionmaker, session_scope  # noqa: E402
-from schema.events import STREAM, publish_pending  # noqa: E402
-from schema.ingest.offline import import_snapshot_file  # noqa: E402
-from schema.ingest.scheduling import postpone_all  # noqa: E402
-from schema.migrations import upgrade  # noqa: E402
-from tests.e2e.feed_server import FeedServer, read_payload  # noqa: E402
-from tests.e2e.processes import (  # noqa: E402
+from schema.db.base import utcnow
+from schema.db.engine import make_engine, make_sessionmaker, session_scope
+from schema.events import STREAM, publish_pending
+from schema.ingest.offline import import_snapshot_file
+from schema.ingest.scheduling import postpone_all
+from schema.migrations import upgrade
+from tests.e2e.feed_server import FeedServer, read_payload
+from tests.e2e.processes import (
     LITELLM_JULY_1,
     WORKER_READY,
     RedisServer,

@@ -29,7 +29,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.e2e.live import rss_bytes, serving  # noqa: E402
+from tests.e2e.live import rss_bytes, serving
 
 BIN = Path(sys.executable).parent
 
@@ -107,7 +107,7 @@ def main() -> None:
     print(
         json.dumps(
             {
-                "command": " ".join(command[:1] + ["run", "<base>/graphql", *command[3:]]),
+                "command": " ".join([command[0], "run", "<base>/graphql", *command[3:]]),
                 "seconds": round(elapsed, 1),
                 "requests_by_status": dict(statuses),
                 "internal_errors": internal,

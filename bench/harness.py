@@ -37,7 +37,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.comparison import (  # noqa: E402
+from bench.comparison import (
     BIN,
     MODELS,
     QUERY,
@@ -45,7 +45,7 @@ from bench.comparison import (  # noqa: E402
     serving,
     wrk,
 )
-from tests.e2e.live import redis_database  # noqa: E402
+from tests.e2e.live import redis_database
 
 ROOT = Path(__file__).resolve().parent.parent
 APOLLO = ROOT / "bench" / "apollo"

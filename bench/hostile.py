@@ -40,14 +40,14 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.ingest import scratch_postgres  # noqa: E402
-from bench.subscriptions import SELECTIONS, Clients, Publisher, percentile  # noqa: E402
-from tests.api.hostile import (  # noqa: E402
+from bench.ingest import scratch_postgres
+from bench.subscriptions import SELECTIONS, Clients, Publisher, percentile
+from tests.api.hostile import (
     AMPLIFICATION,
     AMPLIFICATION_WITH_FRAGMENTS,
     many_aliases,
 )
-from tests.e2e.live import load_catalog, redis_database, serving, wait_subscribers  # noqa: E402
+from tests.e2e.live import load_catalog, redis_database, serving, wait_subscribers
 
 REDIS_DATABASES = (15, 14, 12, 11)
 PROBE_EVERY = 0.02

@@ -37,12 +37,12 @@ from websockets.asyncio.client import ClientConnection, connect
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.ingest import scratch_postgres  # noqa: E402
-from schema.db.base import utcnow  # noqa: E402
-from schema.db.engine import make_engine, make_sessionmaker, session_scope  # noqa: E402
-from schema.events import publish_pending, redis_bump_and_xadd  # noqa: E402
-from schema.models import PriceChangeEvent  # noqa: E402
-from tests.e2e.live import (  # noqa: E402
+from bench.ingest import scratch_postgres
+from schema.db.base import utcnow
+from schema.db.engine import make_engine, make_sessionmaker, session_scope
+from schema.events import publish_pending, redis_bump_and_xadd
+from schema.models import PriceChangeEvent
+from tests.e2e.live import (
     SUBPROTOCOL,
     load_catalog,
     price_changes_subscription,

@@ -56,7 +56,7 @@ def create_api_key(session: Session, *, name: str, role: str, now: datetime) -> 
     return row, key
 
 
-def select_active_keys(prefix: str) -> Select[tuple[ApiKey]]:
+def select_active_keys(prefix: str) -> Select[ApiKey]:
     return select(ApiKey).where(ApiKey.prefix == prefix, ApiKey.revoked_at.is_(None))
 
 

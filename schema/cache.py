@@ -139,7 +139,7 @@ def decode(kind: Any, data: Any) -> Any:
     if origin in (dict, typing.Mapping) or kind is dict:
         _, item = typing.get_args(kind)
         return {key: decode(item, element) for key, element in data.items()}
-    if dataclasses.is_dataclass(kind):
+    if isinstance(kind, type) and dataclasses.is_dataclass(kind):
         hints = _type_hints(kind)
         return kind(
             **{f.name: decode(hints[f.name], data[f.name]) for f in dataclasses.fields(kind)}

@@ -84,7 +84,7 @@ def publish_pending(
                 for event_id, _, kind, model, provider in rows
             ]
         )
-    except Exception:  # noqa: BLE001 - the stream is only a wake-up; readers also poll the database
+    except Exception:  # the stream is only a wake-up; readers also poll the database
         log.exception(
             "could not XADD %d published events; readers will find them by polling", len(rows)
         )

@@ -22,4 +22,4 @@ DEFAULT_RUN_LEASE_SECONDS = 30.0
 
 def retry_delay(attempt: int, *, base: float, cap: float = MAX_RETRY_DELAY_SECONDS) -> float:
     """Exponential backoff with jitter: about base x 2^attempt, between half and all of it."""
-    return min(cap, base * 2**attempt) * random.uniform(0.5, 1.0)
+    return min(cap, base * 2.0**attempt) * random.uniform(0.5, 1.0)

@@ -78,13 +78,13 @@ def _empty_all_tables(engine: Engine) -> None:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, database_urls: dict[str, str]) -> Iterator[str]:
+def database_url(request: pytest.FixtureRequest, database_urls: dict[str, str]) -> str:
     """An empty, migrated database on each backend in turn."""
     url = database_urls[request.param]
     engine = make_engine(url)
     _empty_all_tables(engine)
     engine.dispose()
-    yield url
+    return url
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass, field
+from typing import Any, cast
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
@@ -134,7 +135,7 @@ class EventHub:
                     self._wakeup.clear()
                 try:
                     await self.deliver_new()
-                except Exception:  # noqa: BLE001 - the next wake-up or poll tries again
+                except Exception:  # the next wake-up or poll tries again
                     log.exception("reading price-change events failed")
         finally:
             if client is not None:
@@ -142,8 +143,12 @@ class EventHub:
 
     async def _wait_on_stream(self, client: aioredis.Redis, stream_id: str) -> str:
         try:
-            answer = await client.xread(
-                {STREAM: stream_id}, block=int(self.poll_seconds * 1000), count=100
+            # These connections get RESP2's shape: [[stream, [(id, fields), ...]], ...].
+            answer = cast(
+                "list[list[Any]]",
+                await client.xread(
+                    {STREAM: stream_id}, block=int(self.poll_seconds * 1000), count=100
+                ),
             )
         except (RedisError, OSError) as error:
             log.warning("event stream unavailable (%s); polling the database", error)

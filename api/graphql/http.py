@@ -13,6 +13,7 @@ import asyncio
 import json
 import logging
 import time
+from collections.abc import Iterator
 from contextvars import ContextVar
 from typing import Any
 
@@ -64,7 +65,7 @@ def transport_error_response(error: HTTPException) -> Response:
 class OperationName(SchemaExtension):
     """Remembers the operation's name (from the request or the document) for the metrics."""
 
-    def on_operation(self):  # type: ignore[no-untyped-def]
+    def on_operation(self) -> Iterator[None]:
         yield
         _operation.set(self.execution_context.operation_name)
 

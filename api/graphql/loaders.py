@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Hashable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from functools import cached_property
-from typing import Any, TypeVar
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ScalarResult, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from strawberry.dataloader import DataLoader
 
@@ -29,8 +29,6 @@ from schema.models import (
 )
 from schema.queries.catalog import select_current_prices, select_last_reviewed, select_price_history
 
-K = TypeVar("K", bound=Hashable)
-V = TypeVar("V")
 Fetch = Callable[[AsyncSession, Sequence[Any]], Awaitable[dict[Any, Any]]]
 
 
@@ -47,7 +45,10 @@ def _loader(
 
 def _by_id(table: type) -> Fetch:
     async def fetch(session: AsyncSession, ids: Sequence[int]) -> dict[int, Any]:
-        rows = await session.scalars(select(table).where(table.id.in_(ids)))  # type: ignore[attr-defined]
+        rows: ScalarResult[Any] = await session.scalars(
+            # `table` is any mapped class with an `id` column; `type` does not say so.
+            select(table).where(table.id.in_(ids))  # type: ignore[attr-defined]
+        )
         return {row.id: row for row in rows}
 
     return fetch
@@ -61,7 +62,9 @@ async def _providers_by_slug(session: AsyncSession, slugs: Sequence[str]) -> dic
 def _grouped(table: type, column: str, *order: Any) -> Fetch:
     async def fetch(session: AsyncSession, keys: Sequence[int]) -> dict[int, list[Any]]:
         key_column = getattr(table, column)
-        rows = await session.scalars(select(table).where(key_column.in_(keys)).order_by(*order))
+        rows: ScalarResult[Any] = await session.scalars(
+            select(table).where(key_column.in_(keys)).order_by(*order)
+        )
         grouped: dict[int, list[Any]] = defaultdict(list)
         for row in rows:
             grouped[getattr(row, column)].append(row)
@@ -126,7 +129,9 @@ class Loaders:
         self._sessions = sessions
         self._now = now
 
-    def _loader(self, fetch: Fetch, default: Callable[[], Any] = lambda: None) -> Any:
+    def _loader(
+        self, fetch: Fetch, default: Callable[[], Any] = lambda: None
+    ) -> DataLoader[Any, Any]:
         return _loader(self._sessions, fetch, default)
 
     @cached_property

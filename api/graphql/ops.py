@@ -205,7 +205,7 @@ class Mutation:
         if update.events:
             try:
                 await context.publish({event.model_id for event in update.events})
-            except Exception:  # noqa: BLE001 - the outbox rows stay; the sweep publishes them
+            except Exception:  # the outbox rows stay; the sweep publishes them
                 log.exception(
                     "publishing the re-ranked prices of %s failed; the sweep will retry", slug
                 )
@@ -262,7 +262,7 @@ async def _enqueue_run(context: Context, run_id: int) -> None:
     """
     try:
         await context.enqueue_run(run_id)
-    except Exception:  # noqa: BLE001 - the sweep recovers; the caller still gets the run
+    except Exception:  # the sweep recovers; the caller still gets the run
         log.exception("could not enqueue feed run %s; the sweep will hand it on", run_id)
 
 
@@ -291,7 +291,7 @@ async def _decide(
     if row.status == "APPROVED":
         try:
             await context.publish(await _model_of(context, row.offering_id))
-        except Exception:  # noqa: BLE001 - the outbox rows stay; the sweep publishes them
+        except Exception:  # the outbox rows stay; the sweep publishes them
             log.exception("publishing approved change %s failed; the sweep will retry", row.id)
     return HeldPriceChangeType.from_row(row)
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 
 import strawberry
 from graphql import GraphQLError
-from graphql.validation import NoSchemaIntrospectionCustomRule
+from graphql.validation import ASTValidationRule, NoSchemaIntrospectionCustomRule
 from strawberry.extensions import AddValidationRules, SchemaExtension
 from strawberry.extensions.max_aliases import create_validator as max_aliases_rule
 from strawberry.extensions.query_depth_limiter import create_validator as max_depth_rule
@@ -39,14 +40,14 @@ class LlmrefSchema(strawberry.Schema):
 def build_schema(
     settings: Settings, *, rate_limiter: RateLimiter | None = None
 ) -> strawberry.Schema:
-    rules = [
+    rules: list[type[ASTValidationRule]] = [
         max_depth_rule(settings.max_query_depth, None, None),
         max_aliases_rule(settings.max_aliases),
     ]
     if not settings.introspection_enabled:
         rules.append(NoSchemaIntrospectionCustomRule)
     documents = DocumentCache()  # one per schema: the rules above are part of what it caches
-    extensions: list[type[SchemaExtension] | SchemaExtension | object] = [
+    extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
         MaskUnexpectedErrors,
         OperationName,
         lambda: AddValidationRules(rules),
@@ -60,7 +61,7 @@ def build_schema(
         subscription=Subscription,
         config=StrawberryConfig(scalar_map={Decimal: DecimalScalar}),
         execution_context_class=SharedEventExecutionContext,
-        extensions=extensions,  # type: ignore[arg-type]
+        extensions=extensions,
     )
 
 

@@ -26,7 +26,7 @@ from schema.domain.comparison import comparison_key as canonical_key
 from schema.domain.comparison_errors import ComparisonProblem, validate_request
 from schema.domain.costs import Traffic
 from schema.domain.facts import as_stated
-from schema.models import LlmModel
+from schema.models import LlmModel, Price
 
 RELATED_PER_MODEL = 2
 RELATED_MAX = 6
@@ -145,7 +145,7 @@ async def load_model_facts(loaders: Loaders, models: Sequence[LlmModel]) -> list
                 open_weights=model.open_weights,
                 input_modalities=tuple(model.input_modalities or ()),
                 output_modalities=tuple(model.output_modalities or ()),
-                capabilities={name: True for name in model.capabilities or ()},
+                capabilities=dict.fromkeys(model.capabilities or (), True),
                 routes=tuple(
                     RouteFacts(
                         offering_id=offering.id,
@@ -173,14 +173,14 @@ async def load_model_facts(loaders: Loaders, models: Sequence[LlmModel]) -> list
     return facts
 
 
-def _price_facts(price: object) -> PriceFacts | None:
+def _price_facts(price: Price | None) -> PriceFacts | None:
     if price is None:
         return None
     return PriceFacts(
-        input_per_mtok=price.input_per_mtok,  # type: ignore[attr-defined]
-        output_per_mtok=price.output_per_mtok,  # type: ignore[attr-defined]
-        cached_input_per_mtok=price.cached_input_per_mtok,  # type: ignore[attr-defined]
-        tiers=tuple(price.tiers),  # type: ignore[attr-defined]
+        input_per_mtok=price.input_per_mtok,
+        output_per_mtok=price.output_per_mtok,
+        cached_input_per_mtok=price.cached_input_per_mtok,
+        tiers=tuple(price.tiers),
     )
 
 

@@ -32,7 +32,7 @@ def import_curated(
     if after_commit is not None:
         try:
             after_commit(report.model_ids)
-        except Exception:  # noqa: BLE001 - the outbox rows stay; the sweep publishes them
+        except Exception:  # the outbox rows stay; the sweep publishes them
             log.exception("publishing the curated import failed after commit; the sweep will retry")
     return report
 

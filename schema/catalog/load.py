@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time
+from decimal import Decimal
 from typing import TypeVar
 
 from sqlalchemy import delete, select
@@ -43,12 +44,12 @@ class CuratedLoadReport:
     price_changes: int = 0
 
 
-def _start_of(day: datetime | object) -> datetime:
-    return datetime.combine(day, time(), tzinfo=UTC)  # type: ignore[arg-type]
+def _start_of(day: date) -> datetime:
+    return datetime.combine(day, time(), tzinfo=UTC)
 
 
 def _upsert_by_slug(session: Session, table: type[RowT], slug: str, **values: object) -> RowT:
-    row = session.scalars(select(table).where(table.slug == slug)).one_or_none()  # type: ignore[attr-defined]
+    row = session.scalars(select(table).where(table.slug == slug)).one_or_none()
     if row is None:
         row = table(slug=slug, **values)
         session.add(row)
@@ -207,7 +208,7 @@ def _ensure_alias(session: Session, model_id: int, name: str) -> None:
 
 
 def _upsert_score(
-    session: Session, model_id: int, benchmark_id: int, score: object, source: SourceSpec
+    session: Session, model_id: int, benchmark_id: int, score: Decimal, source: SourceSpec
 ) -> None:
     row = session.scalars(
         select(BenchmarkScore).where(
@@ -227,4 +228,4 @@ def _upsert_score(
             )
         )
     else:
-        row.score = score  # type: ignore[assignment]
+        row.score = score

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import ErrorDetails
 
 from schema.domain.facts import CAPABILITIES
 from schema.domain.slugs import is_slug
@@ -164,7 +165,7 @@ def _construct_decimal(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Decima
 _DecimalLoader.add_constructor("tag:yaml.org,2002:float", _construct_decimal)
 
 
-def _describe(error: dict[str, Any], data: Any) -> str:
+def _describe(error: ErrorDetails, data: Any) -> str:
     location = list(error["loc"])
     record = ""
     if len(location) >= 2 and location[0] == "models" and isinstance(location[1], int):

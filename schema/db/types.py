@@ -149,15 +149,19 @@ class PriceStateJSON(TypeDecorator[PriceState]):
         if value is None:
             return None
         data = json.loads(value)
-        amounts = {name: Decimal(data[name]) if name in data else None for name in _TIER_PRICES}
+        # Keyword arguments by name, from the same tuples process_bind_param writes.
+        amounts: dict[str, Any] = {
+            name: Decimal(data[name]) if name in data else None for name in _TIER_PRICES
+        }
+        dates: dict[str, Any] = {
+            name: datetime.fromisoformat(data[name]) if name in data else None
+            for name in _STATED_DATES
+        }
         return PriceState(
             **amounts,
             tiers=tiers_from_json(data["tiers"]),
             source=data["source"],
             effective_from=datetime.fromisoformat(data["effective_from"]),
-            **{
-                name: datetime.fromisoformat(data[name]) if name in data else None
-                for name in _STATED_DATES
-            },
+            **dates,
             tiers_source=data.get("tiers_source"),
         )

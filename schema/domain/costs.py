@@ -25,7 +25,9 @@ DEFAULT_TRAFFIC = Traffic(Decimal(560_000_000), Decimal(300_000_000))
 """The traffic assumed when a question gives none: 560M input and 300M output tokens a month."""
 
 
-def tier_prices(price: Any, average_input_tokens: int | None) -> tuple[Any, Any, Any]:
+def tier_prices(
+    price: Any, average_input_tokens: int | None
+) -> tuple[Decimal | None, Decimal | None, Decimal | None]:
     """(input, output, cached input) per 1M for a request of that size: the highest tier
     whose threshold the request reaches, else the base prices. A tier's missing part falls
     back to the base price."""

@@ -46,7 +46,8 @@ def _manifest() -> dict[str, Any]:
 
 def bundled_path(kind: str) -> Path:
     """The bundled snapshot the offline catalog uses for a feed kind."""
-    return BUNDLED_DIR / _manifest()["catalog"][kind]
+    name: str = _manifest()["catalog"][kind]
+    return BUNDLED_DIR / name
 
 
 def bundled_stated_at(path: Path) -> datetime | None:

@@ -268,7 +268,7 @@ def resolve_model_facts(session: Session, model_ids: Iterable[int]) -> None:
             if name == "capabilities":
                 value: Any = _shown_capabilities(rows)
             elif name in DATE_FACTS:
-                value = _shown_date(name, rows)
+                value = _shown_date(rows)
                 if value is not None:
                     setattr(model, f"{name}_precision", precision_of(value))
                     value = date(value.year, value.month, value.day)
@@ -280,21 +280,21 @@ def resolve_model_facts(session: Session, model_ids: Iterable[int]) -> None:
                 setattr(model, name, value)
 
 
-def _shown_date(name: str, rows: list[FactSource]) -> date | None:
+def _shown_date(rows: list[FactSource]) -> date | None:
     """The best claim; when it states the month only and another claim states a day of
     that month, the day (they differ only in precision)."""
     if not rows:
         return None
-    best = parse_fact(name, rows[0].value or "")
+    best = parse_partial_date(rows[0].value or "")
     if isinstance(best, MonthDate):
         for row in rows[1:]:
-            other = parse_fact(name, row.value or "")
+            other = parse_partial_date(row.value or "")
             if not isinstance(other, MonthDate) and (other.year, other.month) == (
                 best.year,
                 best.month,
             ):
-                return other  # type: ignore[no-any-return]
-    return best  # type: ignore[no-any-return]
+                return other
+    return best
 
 
 def _shown_capabilities(rows: list[FactSource]) -> list[str]:

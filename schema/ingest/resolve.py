@@ -391,17 +391,17 @@ def _models(
     for root, members in ordered:
         found = sorted(anchored.get(root, ()))
         if not found and not any(item.creates for item in members):
-            for item in members:
-                notes.append(
-                    NameNote(
-                        item.feed,
-                        item.record.provider_model_id,
-                        item.route.provider.slug,
-                        UNMATCHED,
-                        f"no model: {item.feed} creates models only from a lab's own API, "
-                        "and no feed that creates models ties this name to one",
-                    )
+            notes.extend(
+                NameNote(
+                    item.feed,
+                    item.record.provider_model_id,
+                    item.route.provider.slug,
+                    UNMATCHED,
+                    f"no model: {item.feed} creates models only from a lab's own API, "
+                    "and no feed that creates models ties this name to one",
                 )
+                for item in members
+            )
             continue
         curated_slug = next((slug for later, slug in found if not later), None)
         slug = curated_slug or _free_slug(members, models, [slug for _, slug in found])

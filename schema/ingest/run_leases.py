@@ -52,7 +52,7 @@ def lease_kept(
         while not stop.wait(seconds / RENEWALS_PER_LEASE):
             try:
                 renew_lease(sessions, run_id, until=lease_end(now(), seconds))
-            except Exception:  # noqa: BLE001 - e.g. SQLite busy during the apply; try again
+            except Exception:  # e.g. SQLite busy during the apply; try again
                 log.warning("could not renew the lease of run %d", run_id, exc_info=True)
 
     thread = threading.Thread(target=renew, name=f"llmref-lease-{run_id}", daemon=True)

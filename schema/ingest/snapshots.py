@@ -110,4 +110,4 @@ def stored_records(session: Session) -> dict[str, list[FeedRecord]]:
 def stated_dates(session: Session) -> dict[str, datetime]:
     """Every feed's last applied snapshot's data date, by source."""
     rows = session.execute(select(FeedSnapshot.source, FeedSnapshot.stated_at))
-    return {source: stated_at for source, stated_at in rows}
+    return dict(rows.all())

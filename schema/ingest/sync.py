@@ -144,7 +144,7 @@ def _fetch_and_apply(
     if after_commit is not None:
         try:
             after_commit(report.model_ids)
-        except Exception:  # noqa: BLE001 - the outbox rows stay; the sweep publishes them
+        except Exception:  # the outbox rows stay; the sweep publishes them
             log.exception("publishing run %d failed after commit; the sweep will retry", run_id)
     return RunOutcome(run_id, "SUCCEEDED", report=report)
 

@@ -97,8 +97,10 @@ def model_filter_conditions(
                 Provider.slug == provider,
             )
         )
-    for capability in capabilities:
-        conditions.append(type_coerce(LlmModel.capabilities, Text).like(f'%"{capability}"%'))
+    conditions.extend(
+        type_coerce(LlmModel.capabilities, Text).like(f'%"{capability}"%')
+        for capability in capabilities
+    )
     if min_context_window is not None:
         conditions.append(LlmModel.context_window >= min_context_window)
     if max_output_price_per_mtok is not None:
@@ -108,7 +110,7 @@ def model_filter_conditions(
 
 def select_models_page(
     conditions: list[Any], order: str, *, now: datetime, offset: int, limit: int
-) -> Select[tuple[LlmModel]]:
+) -> Select[LlmModel]:
     statement = select(LlmModel).where(and_(true(), *conditions))
     if order == "RELEASED_ON_DESC":
         statement = statement.order_by(LlmModel.released_on.desc().nulls_last(), LlmModel.slug)
@@ -123,11 +125,11 @@ def select_models_page(
     return statement.offset(offset).limit(limit)
 
 
-def count_models(conditions: list[Any]) -> Select[tuple[int]]:
+def count_models(conditions: list[Any]) -> Select[int]:
     return select(func.count()).select_from(LlmModel).where(and_(true(), *conditions))
 
 
-def select_current_prices(offering_ids: Sequence[int], now: datetime) -> Select[tuple[Price]]:
+def select_current_prices(offering_ids: Sequence[int], now: datetime) -> Select[Price]:
     return select(Price).where(Price.offering_id.in_(offering_ids), in_force(now))
 
 
@@ -136,7 +138,7 @@ ALIAS_PRIORITY = ("curated", "openrouter", "models.dev", "litellm", "genai-price
 ``creator/model`` ids are the usual way to name a model by its creator."""
 
 
-def select_alias_matches(keys: Sequence[str]) -> Select[tuple[str, int, str]]:
+def select_alias_matches(keys: Sequence[str]) -> Select[str, int, str]:
     """Models named by any of ``keys`` through an alias; when sources use one name for
     different models, curated first, then the feeds in ALIAS_PRIORITY order."""
     rank = case(
@@ -151,13 +153,13 @@ def select_alias_matches(keys: Sequence[str]) -> Select[tuple[str, int, str]]:
     )
 
 
-def select_models_named(*, slugs: Collection[str], ids: Collection[int]) -> Select[tuple[LlmModel]]:
+def select_models_named(*, slugs: Collection[str], ids: Collection[int]) -> Select[LlmModel]:
     return select(LlmModel).where(or_(LlmModel.slug.in_(slugs), LlmModel.id.in_(ids)))
 
 
 def select_price_history(
     model_ids: Sequence[int], provider: str | None, since: datetime | None
-) -> Select[tuple[Price, Offering]]:
+) -> Select[Price, Offering]:
     statement = (
         select(Price, Offering)
         .join(Offering, Offering.id == Price.offering_id)
@@ -173,7 +175,7 @@ def select_price_history(
     return statement
 
 
-def select_last_reviewed(model_ids: Sequence[int]) -> Select[tuple[int, datetime]]:
+def select_last_reviewed(model_ids: Sequence[int]) -> Select[int, datetime]:
     """The newest data date of any fact or price per model (never a load time)."""
     facts = select(FactSource.model_id.label("model_id"), FactSource.stated_at.label("at")).where(
         FactSource.model_id.in_(model_ids)

@@ -10,7 +10,7 @@ from sqlalchemy import Select, select
 from schema.models import LlmModel, PriceChangeEvent, Provider
 
 
-def select_events_after(after_id: int, limit: int) -> Select[tuple[PriceChangeEvent]]:
+def select_events_after(after_id: int, limit: int) -> Select[PriceChangeEvent]:
     """Recorded events after ``after_id``, oldest first (ids follow commit order)."""
     return (
         select(PriceChangeEvent)
@@ -27,7 +27,7 @@ def select_events_with_slugs(
     up_to: int | None = None,
     models: Collection[str] = (),
     providers: Collection[str] = (),
-) -> Select[tuple[PriceChangeEvent, str, str]]:
+) -> Select[PriceChangeEvent, str, str]:
     """Events after ``after_id`` (up to ``up_to``) with their model and provider slugs,
     oldest first, optionally only those of some models or providers."""
     statement = (
@@ -47,5 +47,5 @@ def select_events_with_slugs(
     return statement
 
 
-def select_event_time(event_id: int) -> Select[tuple[datetime]]:
+def select_event_time(event_id: int) -> Select[datetime]:
     return select(PriceChangeEvent.occurred_at).where(PriceChangeEvent.id == event_id)

@@ -8,9 +8,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar, cast
 
-from sqlalchemy import and_, delete, func, or_, select, text
+from sqlalchemy import CursorResult, and_, delete, func, or_, select, text
 from sqlalchemy.orm import Session
 
 from schema.domain.observations import PriceObservation
@@ -549,9 +549,13 @@ def _last_announced(session: Session, offering_ids: list[int]) -> dict[int, Pric
 def prune_events(session: Session, *, before: datetime) -> int:
     """Delete published events older than ``before`` (the retention); resuming after one of
     them is then EVENTS_EXPIRED. Unpublished events are never dropped."""
-    result = session.execute(
-        delete(PriceChangeEvent).where(
-            PriceChangeEvent.occurred_at < before, PriceChangeEvent.published_at.is_not(None)
-        )
+    # A DELETE answers a CursorResult (which has the row count); execute() is typed as Result.
+    result = cast(
+        "CursorResult[Any]",
+        session.execute(
+            delete(PriceChangeEvent).where(
+                PriceChangeEvent.occurred_at < before, PriceChangeEvent.published_at.is_not(None)
+            )
+        ),
     )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return int(result.rowcount or 0)

@@ -101,8 +101,8 @@ TIERED = price(
     "1",
     "2",
     tiers=(
-        PriceTierObservation(1_000_000, Decimal("3")),
-        PriceTierObservation(200_000, Decimal("2"), Decimal("4")),
+        PriceTierObservation(1_000_000, Decimal(3)),
+        PriceTierObservation(200_000, Decimal(2), Decimal(4)),
     ),
 )
 
@@ -533,7 +533,7 @@ def test_the_same_models_in_another_order_give_the_same_result(
     ids=["one", "five", "duplicate"],
 )
 def test_resolve_refuses_what_validation_would_have_caught(models: tuple[ModelFacts, ...]) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="a comparison takes"):
         compare(*models)
 
 

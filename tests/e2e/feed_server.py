@@ -142,7 +142,7 @@ class FeedServer:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def do_GET(self) -> None:  # noqa: N802 - the http.server name
+            def do_GET(self) -> None:  # the http.server name
                 if_none_match = self.headers.get("If-None-Match")
                 with server._logged:
                     server._log.append(LoggedRequest(self.path, if_none_match, time.monotonic()))
@@ -174,7 +174,7 @@ class FeedServer:
                 self.close_connection = True
                 server._record(index, status=status, finished=time.monotonic())
 
-            def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+            def log_message(self, format: str, *args: object) -> None:
                 return
 
         return Handler

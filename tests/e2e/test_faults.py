@@ -427,8 +427,8 @@ def test_an_implausible_price_is_held_until_approved(
             "claude-sonnet-5",
             "anthropic",
             None,
-            (Decimal("3"), Decimal("15"), Decimal("0.3")),
-            (Decimal("300"), Decimal("1500"), Decimal("30")),
+            (Decimal(3), Decimal(15), Decimal("0.3")),
+            (Decimal(300), Decimal(1500), Decimal(30)),
         )
         assert_published_once(stack, [(int(event["id"]), api_event_signature(event))])
         pending = stack.graphql(HELD)["heldPriceChanges"]

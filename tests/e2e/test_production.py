@@ -59,7 +59,8 @@ async def test_production_mode_served(tmp_path: Path) -> None:
     assert "llmref_open_subscriptions 2\n" in metrics
     assert 'llmref_graphql_requests_total{operation="anonymous",outcome="error"}' in metrics
 
-    (log,) = tmp_path.glob("serve-*.log")
+    # The server runs in its own process: reading its log here blocks only the test.
+    (log,) = tmp_path.glob("serve-*.log")  # noqa: ASYNC240
     entries = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
     mine = [entry for entry in entries if entry["request_id"] == "e2e-production-1"]
     assert any("BAD_USER_INPUT" in entry["message"] for entry in mine), entries[-10:]

@@ -191,7 +191,7 @@ def test_litellm_tier_threshold_suffixes(suffix: str, threshold: int) -> None:
         if record.provider_model_id == "amazon.titan-text-express-v1"
     ]
     assert record.price is not None
-    assert record.price.tiers == (PriceTierObservation(threshold, input_per_mtok=Decimal("4")),)
+    assert record.price.tiers == (PriceTierObservation(threshold, input_per_mtok=Decimal(4)),)
 
 
 # --- models.dev (derived api.json) --------------------------------------------------------------

@@ -338,7 +338,7 @@ def test_a_feeds_dated_history_fills_the_time_before_a_better_source(
 def test_a_route_whose_only_price_starts_later_is_stored_and_not_shown(
     sessions: sessionmaker[Session],
 ) -> None:
-    announced = PriceObservation(Decimal("5"), Decimal("6"), effective_from=FAR_FUTURE)
+    announced = PriceObservation(Decimal(5), Decimal(6), effective_from=FAR_FUTURE)
     with sessions() as session:
         add_models(session, "new-model")
         future_only = FeedRecord(

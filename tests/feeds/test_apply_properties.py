@@ -67,9 +67,9 @@ any_prices: st.SearchStrategy[PriceObservation] = st.builds(
 ).filter(_states_something)
 common_prices = st.sampled_from(
     [
-        PriceObservation(Decimal("1"), Decimal("2.5")),
+        PriceObservation(Decimal(1), Decimal("2.5")),
         PriceObservation(Decimal("1.00"), Decimal("2.50")),  # the same price, written otherwise
-        PriceObservation(Decimal("2.5"), Decimal("4")),
+        PriceObservation(Decimal("2.5"), Decimal(4)),
     ]
 )
 prices = common_prices | any_prices

@@ -10,7 +10,6 @@ from __future__ import annotations
 import gzip
 import json
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -113,11 +112,11 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def baseline(workdir: Path) -> Iterator[tuple[sessionmaker[Session], State]]:
+def baseline(workdir: Path) -> tuple[sessionmaker[Session], State]:
     sessions = _load(workdir, FEEDS)
     with sessions() as session:
         state = catalog_state(session)
-    yield sessions, state
+    return sessions, state
 
 
 def _differences(first: State, second: State) -> dict[str, Any]:

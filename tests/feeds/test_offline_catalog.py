@@ -125,7 +125,7 @@ def _litellm_models(session: Session) -> dict[str, str]:
         .join(LlmModel, LlmModel.id == ModelAlias.model_id)
         .where(ModelAlias.source == "litellm")
     )
-    return {key: slug for key, slug in session.execute(statement)}
+    return dict(session.execute(statement).all())
 
 
 def _changes(events: list[EventKey]) -> set[Change]:
@@ -300,6 +300,10 @@ async def test_models_have_creators_from_evidence_and_names_without_provider_pat
     assert {by_slug[slug] for slug in ("claude-opus-5", "claude-sonnet-4-5")} == {"anthropic"}
     assert by_slug["kimi-k2.6"] == "moonshotai"
     assert {
-        slug
-        for slug in ("gpt-5.6", "gpt-5.6-sol", "gemini-3.6-flash", "grok-4.5", "kimi-k3", "glm-5.3")
+        "gpt-5.6",
+        "gpt-5.6-sol",
+        "gemini-3.6-flash",
+        "grok-4.5",
+        "kimi-k3",
+        "glm-5.3",
     } <= by_slug.keys()

@@ -67,7 +67,7 @@ def test_a_run_is_kept_while_its_process_works_and_reclaimed_once_it_is_killed(
     while (resynced := _resync(sessions))[0] == run_id:
         assert time.monotonic() < deadline, "the dead process's run was never reclaimed"
         time.sleep(0.1)
-    new_id, status, created = resynced
+    _new_id, status, created = resynced
     assert (status, created) == ("QUEUED", True)
     old = _run(sessions, run_id)
     assert old.status == "FAILED"
