@@ -62,15 +62,15 @@ import redis
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.comparison import offline_catalog_database  # noqa: E402
-from bench.subscriptions import SELECTIONS, Clients, percentile, raise_file_limit  # noqa: E402
-from schema.db.base import utcnow  # noqa: E402
-from schema.db.engine import make_engine, make_sessionmaker, session_scope  # noqa: E402
-from schema.events import STREAM, publish_pending  # noqa: E402
-from schema.ingest.offline import import_snapshot_file  # noqa: E402
-from schema.ingest.scheduling import postpone_all  # noqa: E402
-from tests.e2e.feed_server import FeedServer, read_payload  # noqa: E402
-from tests.e2e.live import (  # noqa: E402
+from bench.comparison import offline_catalog_database
+from bench.subscriptions import SELECTIONS, Clients, percentile, raise_file_limit
+from schema.db.base import utcnow
+from schema.db.engine import make_engine, make_sessionmaker, session_scope
+from schema.events import STREAM, publish_pending
+from schema.ingest.offline import import_snapshot_file
+from schema.ingest.scheduling import postpone_all
+from tests.e2e.feed_server import FeedServer, read_payload
+from tests.e2e.live import (
     LITELLM_JULY_1,
     LITELLM_JULY_3,
     RESYNC,
@@ -81,7 +81,7 @@ from tests.e2e.live import (  # noqa: E402
     set_feed_url,
     wait_subscribers,
 )
-from tests.e2e.processes import (  # noqa: E402
+from tests.e2e.processes import (
     WORKER_READY,
     create_ops_key,
     redis_server,
