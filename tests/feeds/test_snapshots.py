@@ -8,6 +8,7 @@ import json
 from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
@@ -59,7 +60,7 @@ def test_a_value_at_its_default_is_left_out_and_reads_back_as_the_default() -> N
 
 def test_a_blob_stored_with_every_field_still_reads_back() -> None:
     """Blobs written before defaults were left out carry every field."""
-    old = [
+    old: list[dict[str, Any]] = [
         {
             "$type": "FeedRecord",
             "provider": "openai",
