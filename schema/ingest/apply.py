@@ -7,12 +7,13 @@ longer that feed's. Only a change of a route's resolved price in force now write
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from schema.domain.costs import DEFAULT_TRAFFIC, monthly_cost
@@ -22,7 +23,7 @@ from schema.feeds.records import FeedRecord, ParsedSnapshot
 from schema.ingest.facts import apply_model_facts
 from schema.ingest.identity import Creator, Identity, Route, load_identity
 from schema.ingest.merge import merge_model
-from schema.ingest.resolve import UNMATCHED, NameNote, resolve
+from schema.ingest.resolve import UNMATCHED, NameNote, Resolution, resolve
 from schema.ingest.snapshots import stated_dates, store_records, stored_records
 from schema.models import (
     LlmModel,
@@ -35,6 +36,7 @@ from schema.models import (
 )
 from schema.services.holds import PriceGuard
 from schema.services.prices import (
+    chunked,
     refresh_offerings,
     replace_observations,
     resolve_prices,
@@ -66,6 +68,33 @@ class _Matched:
     model: LlmModel
 
 
+_last_resolution: list[tuple[Hashable, Resolution]] = []
+"""The last resolution this process computed, with its inputs."""
+
+
+def _resolved(
+    records_by_feed: dict[str, list[FeedRecord]],
+    identity: Identity,
+    *,
+    curated: dict[str, list[str]],
+    existing: list[str],
+) -> Resolution:
+    """``resolve``, again only when its inputs changed: a snapshot that differs from the
+    last one only in bytes (a feed's timestamp) brings the same records."""
+    inputs = (
+        identity,
+        tuple((feed, tuple(records_by_feed[feed])) for feed in sorted(records_by_feed)),
+        tuple((slug, tuple(curated[slug])) for slug in sorted(curated)),
+        tuple(sorted(existing)),
+    )
+    for known, resolution in _last_resolution:
+        if known == inputs:
+            return resolution
+    resolution = resolve(records_by_feed, identity, curated=curated, existing=existing)
+    _last_resolution[:] = [(inputs, resolution)]
+    return resolution
+
+
 class _Catalog:
     """The catalog's models as the identity resolution over every feed's latest records
     names them (schema/ingest/resolve.py), and the providers, loaded once per apply."""
@@ -93,12 +122,13 @@ class _Catalog:
         ):
             curated[slug].append(name)
         rows = list(session.scalars(select(LlmModel)))
-        self.resolution = resolve(
+        self.resolution = _resolved(
             self.records_by_feed, identity, curated=curated, existing=[row.slug for row in rows]
         )
         self.providers = {row.slug: row for row in session.scalars(select(Provider))}
         self.organizations = {row.slug: row for row in session.scalars(select(Organization))}
         self.models = self._sync_models(rows, set(curated))
+        self._matched: dict[str, list[_Matched]] = {}
 
     def _sync_models(self, rows: list[LlmModel], curated: set[str]) -> dict[str, LlmModel]:
         """One row per resolved model. A model keeps the row with its slug; else it takes
@@ -141,12 +171,21 @@ class _Catalog:
             if slug not in models:
                 models[slug] = by_slug[slug] = LlmModel(slug=slug, name=spec.name)
                 self.session.add(models[slug])
-            row = models[slug]
             if slug not in curated:
-                row.name = spec.name
-                row.creator = self.organization(spec.creator) if spec.creator else None
+                self._describe(models[slug], spec.name, spec.creator)
         self.session.flush()
         return models
+
+    def _describe(self, row: LlmModel, name: str, creator: Creator | None) -> None:
+        """Set a model's name and creator, leaving a row that has them already clean."""
+        if row.name != name:
+            row.name = name
+        organization = self.organization(creator) if creator else None
+        if organization is None:
+            if row.creator_id is not None:
+                row.creator = None
+        elif organization.id is None or row.creator_id != organization.id:
+            row.creator = organization
 
     def model_of(self, feed: str, record: FeedRecord) -> LlmModel | None:
         slug = self.resolution.model_of(feed, record)
@@ -169,13 +208,15 @@ class _Catalog:
             self.providers[rules.slug] = row
         return row
 
-    def matched(self, feed: str, records: list[FeedRecord]) -> list[_Matched]:
-        found = []
-        for record in records:
-            model = self.model_of(feed, record)
-            if model is not None:
-                found.append(_Matched(record, self.identity.route(feed, record), model))
-        return found
+    def matched(self, feed: str) -> list[_Matched]:
+        """The feed's stored records that resolve to a model, with their routes."""
+        if feed not in self._matched:
+            self._matched[feed] = [
+                _Matched(record, self.identity.route(feed, record), model)
+                for record in self.records_by_feed[feed]
+                if (model := self.model_of(feed, record)) is not None
+            ]
+        return self._matched[feed]
 
 
 def alias_names(feed: str, record: FeedRecord, route: Route) -> list[str]:
@@ -197,29 +238,43 @@ def _desired_aliases(feed: str, matched: list[_Matched]) -> dict[str, tuple[str,
     return desired
 
 
-def _aliases_of(session: Session, source: str) -> dict[str, ModelAlias]:
+def _aliases_of(session: Session, source: str) -> dict[str, tuple[int, str, int]]:
+    """key -> (alias id, name, model id) of ``source``'s aliases."""
     return {
-        row.key: row
-        for row in session.scalars(select(ModelAlias).where(ModelAlias.source == source))
+        key: (alias_id, name, model_id)
+        for alias_id, key, name, model_id in session.execute(
+            select(ModelAlias.id, ModelAlias.key, ModelAlias.name, ModelAlias.model_id).where(
+                ModelAlias.source == source
+            )
+        )
     }
 
 
 def _sync_aliases(session: Session, source: str, desired: dict[str, tuple[str, int]]) -> None:
     existing = _aliases_of(session, source)
-    for key, row in existing.items():
-        if key not in desired:
-            session.delete(row)
-        elif (row.name, row.model_id) != desired[key]:
-            row.name, row.model_id = desired[key]
-    session.add_all(
-        ModelAlias(model_id=model_id, name=name, key=key, source=source)
+    gone = [alias_id for key, (alias_id, _, _) in existing.items() if key not in desired]
+    for chunk in chunked(gone):
+        session.execute(delete(ModelAlias).where(ModelAlias.id.in_(chunk)))
+    moved = [
+        {"id": alias_id, "name": desired[key][0], "model_id": desired[key][1]}
+        for key, (alias_id, name, model_id) in existing.items()
+        if key in desired and (name, model_id) != desired[key]
+    ]
+    if moved:
+        session.execute(update(ModelAlias), moved)
+    added = [
+        {"model_id": model_id, "name": name, "key": key, "source": source}
         for key, (name, model_id) in desired.items()
         if key not in existing
-    )
+    ]
+    if added:
+        session.execute(insert(ModelAlias), added)
 
 
 def _aliases_stale(session: Session, source: str, desired: dict[str, tuple[str, int]]) -> bool:
-    existing = {key: (row.name, row.model_id) for key, row in _aliases_of(session, source).items()}
+    existing = {
+        key: (name, model_id) for key, (_, name, model_id) in _aliases_of(session, source).items()
+    }
     return existing != desired
 
 
@@ -246,13 +301,7 @@ def apply_snapshot(
     catalog = _Catalog(session, source, snapshot, identity or load_identity(), now, stated)
     _record_names(session, catalog.resolution.notes, now)
     report = _apply_feed(
-        catalog,
-        snapshot.records,
-        source=source,
-        now=now,
-        stated=stated,
-        run_id=run_id,
-        factor=implausible_factor,
+        catalog, source=source, now=now, stated=stated, run_id=run_id, factor=implausible_factor
     )
     report.seen, report.invalid = len(snapshot.records), len(snapshot.invalid)
     report.unmatched = len(
@@ -263,11 +312,9 @@ def apply_snapshot(
         }
     )
     for other in sorted(catalog.records_by_feed.keys() - {source}):
-        records = catalog.records_by_feed[other]
-        if _aliases_stale(session, other, _desired_aliases(other, catalog.matched(other, records))):
+        if _aliases_stale(session, other, _desired_aliases(other, catalog.matched(other))):
             again = _apply_feed(
                 catalog,
-                records,
                 source=other,
                 now=now,
                 stated=catalog.stated_by_feed[other],
@@ -281,7 +328,6 @@ def apply_snapshot(
 
 def _apply_feed(
     catalog: _Catalog,
-    records: list[FeedRecord],
     *,
     source: str,
     now: datetime,
@@ -289,11 +335,11 @@ def _apply_feed(
     run_id: int | None,
     factor: Decimal,
 ) -> ApplyReport:
-    """One feed's records under the catalog's resolution: its aliases, model facts,
+    """One feed's stored records under the catalog's resolution: its aliases, model facts,
     routes, listings and observations."""
     session = catalog.session
     report = ApplyReport()
-    matched = catalog.matched(source, records)
+    matched = catalog.matched(source)
     for item in matched:
         catalog.provider(item.route)
     session.flush()
@@ -302,11 +348,11 @@ def _apply_feed(
     routes = _one_record_per_route(matched, catalog)
     offerings = _ensure_offerings(session, routes, catalog, stated)
     listed = {
-        offerings[key].id: (item.route.model_id, item.record.context_window)
+        offerings[key]: (item.route.model_id, item.record.context_window)
         for key, item in routes.items()
     }
     desired = {
-        offerings[key].id: [
+        offerings[key]: [
             price for price in (item.record.price, *item.record.price_history) if price is not None
         ]
         for key, item in routes.items()
@@ -335,10 +381,10 @@ def _apply_feed(
         kinds["REMOVED"],
     )
     affected = touched | changed
-    report.model_ids = {o.model_id for o in offerings.values() if o.id in affected} | {
+    report.model_ids = {key[0] for key, id_ in offerings.items() if id_ in affected} | {
         event.model_id for event in report.events
     }
-    report.model_ids |= _model_ids_of(session, affected - {o.id for o in offerings.values()})
+    report.model_ids |= _model_ids_of(session, affected - set(offerings.values()))
     return report
 
 
@@ -372,17 +418,19 @@ def _one_record_per_route(matched: list[_Matched], catalog: _Catalog) -> dict[Ro
 
 def _ensure_offerings(
     session: Session, routes: dict[RouteKey, _Matched], catalog: _Catalog, now: datetime
-) -> dict[RouteKey, Offering]:
-    existing = {
-        (row.model_id, row.provider_id, row.region): row
-        for row in session.scalars(select(Offering))
+) -> dict[RouteKey, int]:
+    """The offering id of each route, adding the routes that do not exist yet."""
+    ids: dict[RouteKey, int] = {
+        (model_id, provider_id, region): offering_id
+        for offering_id, model_id, provider_id, region in session.execute(
+            select(Offering.id, Offering.model_id, Offering.provider_id, Offering.region)
+        )
     }
-    offerings: dict[RouteKey, Offering] = {}
+    added: dict[RouteKey, Offering] = {}
     for key, item in routes.items():
-        offering = existing.get(key)
-        if offering is None:
+        if key not in ids:
             model_id, provider_id, region = key
-            offering = Offering(
+            added[key] = Offering(
                 model_id=model_id,
                 provider_id=provider_id,
                 region=region,
@@ -391,10 +439,10 @@ def _ensure_offerings(
                 created_at=now,
                 updated_at=now,
             )
-            session.add(offering)
-        offerings[key] = offering
+    session.add_all(added.values())
     session.flush()
-    return offerings
+    ids.update((key, offering.id) for key, offering in added.items())
+    return {key: ids[key] for key in routes}
 
 
 def _model_ids_of(session: Session, offering_ids: set[int]) -> set[int]:
@@ -406,29 +454,49 @@ def _model_ids_of(session: Session, offering_ids: set[int]) -> set[int]:
 def _record_names(session: Session, notes: list[NameNote], now: datetime) -> None:
     """Every feed's unmatched and held-apart names, for ops to map by hand (curated
     aliases and distinct entries in identity.yaml); a name no feed uses any more goes."""
-    existing = {
-        (row.name, row.source, row.provider_slug, row.kind): row
-        for row in session.scalars(select(UnmatchedName))
-    }
     wanted: dict[tuple[str, str, str, str], str] = {}
     for note in notes:
         wanted.setdefault((note.name, note.feed, note.provider, note.kind), note.reason)
-    for key, row in existing.items():
-        if key not in wanted:
-            session.delete(row)
-        else:
-            row.last_seen_at = now
-            row.reason = wanted[key]
-    session.add_all(
-        UnmatchedName(
-            name=name,
-            source=feed,
-            provider_slug=provider,
-            kind=kind,
-            reason=reason,
-            first_seen_at=now,
-            last_seen_at=now,
+    existing = {
+        (name, source, provider, kind): (name_id, reason)
+        for name_id, name, source, provider, kind, reason in session.execute(
+            select(
+                UnmatchedName.id,
+                UnmatchedName.name,
+                UnmatchedName.source,
+                UnmatchedName.provider_slug,
+                UnmatchedName.kind,
+                UnmatchedName.reason,
+            )
         )
+    }
+    gone = [name_id for key, (name_id, _) in existing.items() if key not in wanted]
+    for chunk in chunked(gone):
+        session.execute(delete(UnmatchedName).where(UnmatchedName.id.in_(chunk)))
+    kept = [
+        (name_id, reason, wanted[key])
+        for key, (name_id, reason) in existing.items()
+        if key in wanted
+    ]
+    for chunk in chunked([name_id for name_id, _, _ in kept]):
+        session.execute(
+            update(UnmatchedName).where(UnmatchedName.id.in_(chunk)).values(last_seen_at=now)
+        )
+    reasons = [{"id": name_id, "reason": new} for name_id, old, new in kept if old != new]
+    if reasons:
+        session.execute(update(UnmatchedName), reasons)
+    added = [
+        {
+            "name": name,
+            "source": feed,
+            "provider_slug": provider,
+            "kind": kind,
+            "reason": reason,
+            "first_seen_at": now,
+            "last_seen_at": now,
+        }
         for (name, feed, provider, kind), reason in wanted.items()
         if (name, feed, provider, kind) not in existing
-    )
+    ]
+    if added:
+        session.execute(insert(UnmatchedName), added)

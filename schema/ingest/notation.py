@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import lru_cache
 
 Normaliser = Callable[[str], str]
 
@@ -174,8 +175,10 @@ EVERYWHERE: tuple[Normaliser, ...] = (
 """Normalisers safe for any name: each rewrites only its family's notation."""
 
 
+@lru_cache(maxsize=65536)
 def normalise(name: str, provider: str | None = None) -> str:
-    """The usual spelling of a bare model name (lower case) as ``provider`` writes it."""
+    """The usual spelling of a bare model name (lower case) as ``provider`` writes it
+    (kept per process: every apply resolves every feed's names again)."""
     name = name.strip().lower()
     for normaliser in (*BY_PROVIDER.get(provider or "", ()), *EVERYWHERE):
         name = normaliser(name)

@@ -28,6 +28,8 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import lru_cache
+from itertools import chain
 
 from schema.domain.names import alias_key
 from schema.domain.slugs import slugify
@@ -200,9 +202,12 @@ class _Groups:
             dated.setdefault(undated, set()).update(snapshots)
 
 
+@lru_cache(maxsize=32768)
 def listing_of(identity: Identity, feed: str, record: FeedRecord) -> Listing | None:
     """What identity needs of a record; None for a router's pseudo-model (a route the
-    feed does not mark as a real model: OpenRouter's owl-alpha is one, its auto is not)."""
+    feed does not mark as a real model: OpenRouter's owl-alpha is one, its auto is not).
+    Kept per process: records are frozen, and every apply resolves every feed's records
+    again."""
     route = identity.route(feed, record)
     if route.pseudo and record.router is not False:
         return None
@@ -304,10 +309,12 @@ def resolve(
     for listing in listings:
         groups.add(listing)
     for listing, node in [*_provider_dated_ties(listings), *_guarded_edges(listings)]:
+        if groups.find(listing.own) == groups.find(node):
+            continue  # joined already: nothing to check
         reason = identity.distinct_reason(listing, node) or groups.conflict(listing.own, node)
         if reason is None:
             groups.union(listing.own, node)
-        elif groups.find(listing.own) != groups.find(node):
+        else:
             _hold(notes, listing, node, reason)
     return _models(listings, groups, identity, anchors, notes)
 
@@ -422,14 +429,19 @@ def _models(
 def _free_slug(members: list[Listing], taken: Mapping[str, object], existing: list[str]) -> str:
     """The model's slug: the first creating listing's own id (without its provider's
     decorations), else its usual spelling, else an existing model's slug."""
-    candidates = [slugify(item.local) for item in members if item.creates]
-    candidates += [slugify(item.key) for item in members if item.creates]
-    candidates += existing + [slugify(item.local) for item in members]
-    candidates += [slugify(item.own.split(":", 2)[2]) for item in members]
+    candidates = chain(
+        (slugify(item.local) for item in members if item.creates),
+        (slugify(item.key) for item in members if item.creates),
+        existing,
+        (slugify(item.local) for item in members),
+        (slugify(item.own.split(":", 2)[2]) for item in members),
+    )
+    first = None
     for candidate in candidates:
+        first = candidate if first is None else first
         if candidate and candidate not in taken:
             return candidate
-    base = candidates[0] or "model"
+    base = first or "model"
     number = 2
     while f"{base}-{number}" in taken:
         number += 1

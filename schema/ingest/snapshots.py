@@ -3,14 +3,18 @@ latest names at once (schema/ingest/resolve.py) and a feed's routes can be rebui
 another feed's evidence changes which model one of its names is.
 
 Records are stored as gzip-compressed JSON: dataclasses by name, with Decimal, date,
-datetime, tuple and frozenset values tagged so they read back exactly as they were.
+datetime, tuple and frozenset values tagged so they read back exactly as they were. Every
+apply reads every feed's records, so a process keeps the records of the last few stored
+blobs it wrote or read, by the blobs' digest: only a blob it has not seen is decoded.
 """
 
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
-from dataclasses import fields, is_dataclass
+import threading
+from dataclasses import MISSING, fields
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -33,12 +37,24 @@ _TYPES: dict[str, type[Any]] = {
 }
 
 
+_FIELDS: dict[type[Any], tuple[tuple[str, Any], ...]] = {
+    cls: tuple((f.name, f.default) for f in fields(cls)) for cls in _TYPES.values()
+}
+"""Each stored dataclass's fields and their defaults (a field at its default is left out:
+it reads back as the default)."""
+
+
 def _encode(value: Any) -> Any:
-    if is_dataclass(value) and not isinstance(value, type):
-        return {
-            "$type": type(value).__name__,
-            **{f.name: _encode(getattr(value, f.name)) for f in fields(value)},
-        }
+    if value is None or isinstance(value, (str, int, float)):
+        return value
+    shape = _FIELDS.get(type(value))
+    if shape is not None:
+        encoded = {"$type": type(value).__name__}
+        for name, default in shape:
+            item = getattr(value, name)
+            if default is MISSING or item != default:
+                encoded[name] = _encode(item)
+        return encoded
     if isinstance(value, Decimal):
         return {"$decimal": str(value)}
     if isinstance(value, datetime):
@@ -74,6 +90,31 @@ def _decode(value: Any) -> Any:
     raise ValueError(f"unknown tag {tag!r} in a stored snapshot")
 
 
+DECODED_KEPT = 16
+"""How many decoded blobs a process keeps (five feeds, each with a few recent versions)."""
+_decoded: dict[bytes, tuple[FeedRecord, ...]] = {}
+"""sha256 of a stored blob -> its records, least recently used first."""
+_decoded_lock = threading.Lock()
+
+
+def _keep(digest: bytes, records: tuple[FeedRecord, ...]) -> None:
+    with _decoded_lock:
+        _decoded.pop(digest, None)
+        _decoded[digest] = records
+        while len(_decoded) > DECODED_KEPT:
+            del _decoded[next(iter(_decoded))]
+
+
+def _records_of(data: bytes) -> list[FeedRecord]:
+    """The records a stored blob holds, decoded once per process (records are frozen)."""
+    digest = hashlib.sha256(data).digest()
+    records = _decoded.get(digest)
+    if records is None:
+        records = tuple(decode_records(data))
+    _keep(digest, records)
+    return list(records)
+
+
 def encode_records(records: list[FeedRecord]) -> bytes:
     text = json.dumps([_encode(record) for record in records], separators=(",", ":"))
     return gzip.compress(text.encode("utf-8"), compresslevel=6, mtime=0)
@@ -93,16 +134,19 @@ def store_records(
 ) -> None:
     row = session.get(FeedSnapshot, source)
     data = encode_records(records)
+    _keep(hashlib.sha256(data).digest(), tuple(records))
     if row is None:
         session.add(FeedSnapshot(source=source, records=data, stored_at=now, stated_at=stated_at))
-    elif row.records != data:
-        row.records, row.stored_at, row.stated_at = data, now, stated_at
+    else:
+        if row.records != data:
+            row.records, row.stored_at = data, now
+        row.stated_at = stated_at  # the same records, stated again as of a newer date
 
 
 def stored_records(session: Session) -> dict[str, list[FeedRecord]]:
     """Every feed's last applied records, by source."""
     return {
-        source: decode_records(data)
+        source: _records_of(data)
         for source, data in session.execute(select(FeedSnapshot.source, FeedSnapshot.records))
     }
 

@@ -106,14 +106,24 @@ def expected_shown(
     genai: Listing, own: Listing, litellm: Listing
 ) -> dict[RouteKey, tuple[str, Value]]:
     """The documented priority, computed apart from the code: OpenRouter's own feed on its
-    routes, then LiteLLM, then genai-prices."""
+    routes, then LiteLLM, then genai-prices; a shown price that states no tiers takes those
+    of the best-ranked other claim with the same base input and output price."""
     shown: dict[RouteKey, tuple[str, Value]] = {}
+    ranked = (("openrouter", own), ("litellm", litellm), ("genai-prices", genai))
     for provider, model in {*genai, *own, *litellm}:
-        for source, listing in (("openrouter", own), ("litellm", litellm), ("genai-prices", genai)):
-            value = value_of(listing.get((provider, model)))
-            if value is not None:
-                shown[(model, provider, "")] = (source, value)
-                break
+        values = [
+            (source, value)
+            for source, listing in ranked
+            if (value := value_of(listing.get((provider, model)))) is not None
+        ]
+        if not values:
+            continue
+        source, (input_, output, cached, tiers) = values[0]
+        if not tiers:
+            tiers = next(
+                (v[3] for _, v in values[1:] if v[3] and (v[0], v[1]) == (input_, output)), ()
+            )
+        shown[(model, provider, "")] = (source, (input_, output, cached, tiers))
     return shown
 
 
