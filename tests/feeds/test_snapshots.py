@@ -98,14 +98,31 @@ def test_stored_records_read_back_whether_this_process_decoded_them_or_not(
     first = [FeedRecord(provider="openai", provider_model_id=f"gpt-{n}") for n in range(3)]
     second = [replace(record, context_window=1000) for record in first]
     with sessions.begin() as session:
-        store_records(session, "litellm", first, now=NOW)
-        store_records(session, "openrouter", second, now=NOW)
+        store_records(session, "litellm", first, now=NOW, stated_at=NOW)
+        store_records(session, "openrouter", second, now=NOW, stated_at=NOW)
     with sessions() as session:
         assert stored_records(session) == {"litellm": first, "openrouter": second}
     snapshots._decoded.clear()  # another process: only the database knows the records
     with sessions() as session:
         assert stored_records(session) == {"litellm": first, "openrouter": second}
     with sessions.begin() as session:
-        store_records(session, "litellm", second, now=NOW)
+        store_records(session, "litellm", second, now=NOW, stated_at=NOW)
     with sessions() as session:
         assert stored_records(session) == {"litellm": second, "openrouter": second}
+
+
+def test_each_feed_keeps_the_data_date_of_its_last_snapshot(
+    sessions: sessionmaker[Session],
+) -> None:
+    """A feed rebuilt because another feed's evidence moved its names keeps its own date."""
+    records = [FeedRecord(provider="openai", provider_model_id="gpt-5")]
+    july, august = datetime(2026, 7, 24, tzinfo=UTC), datetime(2026, 8, 21, tzinfo=UTC)
+    with sessions.begin() as session:
+        store_records(session, "litellm", records, now=NOW, stated_at=july)
+        store_records(session, "genai-prices", records, now=NOW, stated_at=august)
+    with sessions() as session:
+        assert snapshots.stated_dates(session) == {"litellm": july, "genai-prices": august}
+    with sessions.begin() as session:  # the same records, stated again as of a newer date
+        store_records(session, "litellm", records, now=NOW, stated_at=august)
+    with sessions() as session:
+        assert snapshots.stated_dates(session)["litellm"] == august
