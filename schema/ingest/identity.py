@@ -86,6 +86,7 @@ class Identity:
                     self._providers[(feed, name)] = rules
         self._creators: dict[str, Creator] = {}
         self._families: list[tuple[str, str]] = []
+        self._creator_slugs = frozenset(data["creators"])
         for slug, spec in data["creators"].items():
             for name in [slug, *spec["aliases"]]:
                 self._creators[alias_key(name)] = Creator(slug, spec["name"])
@@ -139,7 +140,7 @@ class Identity:
 
     def is_known_creator(self, slug: str) -> bool:
         """Whether ``slug`` is a creator this file lists (a lab, not a host's name)."""
-        return any(creator.slug == slug for creator in self._creators.values())
+        return slug in self._creator_slugs
 
     def route(self, feed: str, record: FeedRecord) -> Route:
         provider = self.provider(feed, record.provider, record.provider_name)
