@@ -26,8 +26,8 @@ from api.context import Context
 from api.events.hub import EventHub
 from api.graphiql import graphiql_page
 from api.graphiql import routes as graphiql_routes
+from api.graphql.cacheable import cacheable_digest
 from api.graphql.http import GuardedGraphQL
-from api.graphql.loaders import create_loaders
 from api.graphql.schema import build_schema
 from api.metrics import CONTENT_TYPE, CountingCache, Metrics, exposition
 from api.persisted_queries import PersistedQueries
@@ -35,6 +35,7 @@ from api.queue import CeleryRunQueue
 from api.ratelimit import RateLimiter, create_rate_limiter
 from api.response_cache import CatalogGeneration, ResponseCachingGraphQL
 from api.runner import EmbeddedRunner
+from api.services.loaders import create_loaders
 from api.ws import handler_class
 from schema.db.base import utcnow
 from schema.db.engine import (
@@ -148,6 +149,7 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Star
         graphql,
         generation=CatalogGeneration(settings.redis_url) if settings.redis_url else None,
         persisted=PersistedQueries(settings.redis_url),
+        digest=cacheable_digest,
         max_body_bytes=settings.max_body_bytes,
     )
 

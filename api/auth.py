@@ -4,7 +4,7 @@ Over HTTP the key comes as `Authorization: Bearer <key>`; over websockets either
 header on the upgrade request or in the connection_init payload as
 `{"authorization": "Bearer <key>"}` (strawberry stores the payload in the context's
 `connection_params`). Keys are stored only as hashes (schema.auth); the lookup by prefix
-goes through the request's DataLoader, so it runs once per request however many fields ask.
+goes through the request's loader, so it runs once per request however many fields ask.
 """
 
 from __future__ import annotations

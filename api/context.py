@@ -1,4 +1,4 @@
-"""Per-request GraphQL context: settings, a session factory, and fresh DataLoaders."""
+"""Per-request GraphQL context: settings, a session factory, and fresh loaders."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.cache import ComparisonCache
 from api.events.hub import EventHub
-from api.graphql.loaders import Loaders
+from api.services.loaders import Loaders
 from schema.settings import Settings
 
 

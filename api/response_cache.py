@@ -28,19 +28,17 @@ configured (the embedded default has no generations shared between processes).
 from __future__ import annotations
 
 import asyncio
-import functools
 import hashlib
 import logging
 import time
 import urllib.parse
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
 import redis.asyncio as aioredis
-from graphql import FieldNode, GraphQLError, OperationDefinitionNode, OperationType, parse
-from graphql.language import print_ast
 from redis.exceptions import RedisError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -49,11 +47,9 @@ from schema.cache import CATALOG_GENERATION_KEY
 
 log = logging.getLogger("llmref.response_cache")
 
-CACHEABLE_ROOT_FIELDS = frozenset(
-    {"model", "models", "provider", "providers", "resolveModel", "comparison", "__typename"}
-)
-"""Public root fields that read nothing but the catalog (ops fields and priceChanges are
-left out: they read runs and events, which the catalog generation does not follow)."""
+CacheableDigest = Callable[[str, str | None], str | None]
+"""The key of a document and operation name when its answer may be cached, else None
+(api/graphql/cacheable.py: this module reads no GraphQL itself)."""
 
 MAX_BYTES = 64 << 20
 """What the answers kept in one process may add up to (least recently used out first)."""
@@ -61,7 +57,6 @@ MAX_BODY_BYTES = 1 << 20
 """A larger answer is not kept."""
 TTL_SECONDS = 3600
 """Generations keep entries correct; the time limit only bounds how long memory is held."""
-DOCUMENT_PLANS = 512
 HTTP_CACHE_CONTROL = b"public, no-cache"
 """A CDN or browser may keep a GET or persisted-query answer but must revalidate it (with
 If-None-Match) every time: prices can change at any moment."""
@@ -154,30 +149,6 @@ class ResponseStore:
         return len(self._entries)
 
 
-@functools.lru_cache(maxsize=DOCUMENT_PLANS)
-def cacheable_digest(query: str, operation_name: str | None) -> str | None:
-    """SHA-256 of the printed document when its operation is a query whose root fields can
-    all be cached, else None (also for a document that does not parse: executing it
-    reports the error)."""
-    try:
-        document = parse(query)
-    except GraphQLError:
-        return None
-    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
-    if operation_name is not None:
-        operations = [o for o in operations if o.name and o.name.value == operation_name]
-    if len(operations) != 1 or operations[0].operation != OperationType.QUERY:
-        return None
-    names = set()
-    for selection in operations[0].selection_set.selections:
-        if not isinstance(selection, FieldNode):
-            return None
-        names.add(selection.name.value)
-    if not names <= CACHEABLE_ROOT_FIELDS:
-        return None
-    return hashlib.sha256(print_ast(document).encode()).hexdigest()
-
-
 @dataclass
 class GraphQLHttpRequest:
     method: str
@@ -243,6 +214,7 @@ class ResponseCachingGraphQL:
         *,
         generation: CatalogGeneration | None,
         persisted: PersistedQueries,
+        digest: CacheableDigest,
         max_body_bytes: int,
         store: ResponseStore | None = None,
     ) -> None:
@@ -250,6 +222,7 @@ class ResponseCachingGraphQL:
         self.max_body_bytes = max_body_bytes
         self.generation = generation
         self.persisted = persisted
+        self.digest = digest
         self.store = store or ResponseStore()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -303,8 +276,9 @@ class ResponseCachingGraphQL:
             entry = self.store.put(key, answer, generation)
         await _send_cached(send, entry, headers, http_cacheable)
 
-    @staticmethod
-    def _cacheable_digest(request: GraphQLHttpRequest, headers: dict[bytes, bytes]) -> str | None:
+    def _cacheable_digest(
+        self, request: GraphQLHttpRequest, headers: dict[bytes, bytes]
+    ) -> str | None:
         if (
             b"authorization" in headers
             or b"no-cache" in headers.get(b"cache-control", b"")
@@ -313,7 +287,7 @@ class ResponseCachingGraphQL:
             or not isinstance(request.variables, dict | None)
         ):
             return None
-        return cacheable_digest(request.query, request.operation_name)
+        return self.digest(request.query, request.operation_name)
 
     async def close(self) -> None:
         await self.persisted.close()

@@ -12,8 +12,8 @@ from strawberry.types import Info
 from api.context import Context
 from api.events.hub import Delivered, SlowConsumer
 from api.events.replay import resume_point
-from api.graphql.loaders import create_loaders
 from api.graphql.types.events import PriceChangeEventType
+from api.services.loaders import create_loaders
 from schema.queries.events import select_events_with_slugs
 
 REPLAY_BATCH = 500

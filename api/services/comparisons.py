@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.cache import ComparisonCache
-from api.graphql.loaders import Loaders
+from api.services.loaders import Loaders
 from api.services.models import resolve_model_names
 from schema.cache import comparison_key, dumps, loads
 from schema.domain.comparison import (

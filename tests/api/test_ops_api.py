@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api.app import LlmrefGraphQL
 from api.auth import caller_role
-from api.graphql.loaders import Loaders, create_loaders
+from api.services.loaders import Loaders, create_loaders
 from schema.auth import create_api_key, hash_key, revoke_api_key
 from schema.db.engine import make_async_engine, make_async_sessionmaker
 from schema.domain.prices import PriceState
