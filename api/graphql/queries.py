@@ -19,6 +19,7 @@ from api.graphql.types.catalog import (
     ModelType,
     PageInfoType,
     ProviderType,
+    preload_offerings,
 )
 from api.graphql.types.comparison import (
     ComparisonErrorType,
@@ -103,9 +104,11 @@ class Query:
         loader = info.context.loaders.model_by_id
         for row in rows:
             loader.prime(row.id, row)
+        nodes = [ModelType.from_row(row) for row in rows]
+        await preload_offerings(info, nodes, "edges", "node")
         edges = [
-            ModelEdgeType(cursor=encode_cursor(offset + index), node=ModelType.from_row(row))
-            for index, row in enumerate(rows)
+            ModelEdgeType(cursor=encode_cursor(offset + index), node=node)
+            for index, node in enumerate(nodes)
         ]
         return ModelConnectionType(
             edges=edges,

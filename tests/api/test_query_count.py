@@ -53,7 +53,7 @@ def _add_catalog(sessions: sessionmaker[Session], count: int) -> None:
                 )
 
 
-async def _count_statements(settings: Settings) -> tuple[int, dict[str, Any]]:
+async def _count_statements(settings: Settings, query: str = QUERY) -> tuple[int, dict[str, Any]]:
     engine = make_async_engine(settings.database_url)
     statements: list[str] = []
     event.listen(
@@ -65,7 +65,7 @@ async def _count_statements(settings: Settings) -> tuple[int, dict[str, Any]]:
         async with httpx.AsyncClient(transport=transport, base_url="http://llmref.test") as http:
             await app.state.hub.ready()
             statements.clear()  # count the request's statements, not the start-up's
-            body = (await http.post("/graphql", json={"query": QUERY})).json()
+            body = (await http.post("/graphql", json={"query": query})).json()
     return len(statements), body
 
 
@@ -82,3 +82,30 @@ async def test_statement_count_does_not_grow_with_models(
     assert edges[0]["node"]["offerings"][0]["price"]["tiers"] == [{"minInputTokens": 200000}]
     # page + count, then one batch each: creators, offerings, providers, current prices
     assert statements == 6
+
+
+ROUTES_ONLY = "{ models(first: 50) { edges { node { offerings { providerModelId } } } } }"
+THROUGH_FRAGMENTS = """{ models(first: 50) { edges { node { ...Routes } } } }
+fragment Routes on Model { offerings { ... on Offering { price { inputPerMTok } } } }"""
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        # page + count + offerings: the models' page loads no providers or prices unasked
+        (ROUTES_ONLY, 3),
+        # + prices, found through a fragment spread and an inline fragment
+        (THROUGH_FRAGMENTS, 4),
+    ],
+)
+async def test_the_page_loads_what_its_offerings_are_asked_for(
+    sessions: sessionmaker[Session], settings: Settings, query: str, expected: int
+) -> None:
+    _add_catalog(sessions, 5)
+    statements, body = await _count_statements(settings, query)
+    assert "errors" not in body, body
+    offerings = [edge["node"]["offerings"] for edge in body["data"]["models"]["edges"]]
+    assert len(offerings) == 5 and all(len(routes) == 2 for routes in offerings)
+    assert statements == expected
+    if query == THROUGH_FRAGMENTS:
+        assert [route["price"]["inputPerMTok"] for route in offerings[0]] == ["1", "2"]

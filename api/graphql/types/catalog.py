@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
@@ -13,6 +13,7 @@ from strawberry.types import Info
 
 from api.context import Context
 from api.graphql.pagination import page_of
+from api.graphql.selection import selected_below
 from schema.domain.costs import DEFAULT_TRAFFIC, cheapest_route
 from schema.domain.prices import PriceState
 from schema.domain.tags import decision_tags
@@ -164,8 +165,7 @@ class ProviderType:
         offset: int | None = 0,
     ) -> list[OfferingType]:
         rows = await info.context.loaders.offerings_by_provider_id.load(int(self.id))
-        page = _page(info, rows, first, offset, PROVIDER_OFFERINGS_PAGE)
-        return [OfferingType.from_row(row) for row in page]
+        return await offering_types(info, _page(info, rows, first, offset, PROVIDER_OFFERINGS_PAGE))
 
 
 @strawberry.type(
@@ -184,6 +184,11 @@ class OfferingType:
     model_id: strawberry.Private[int]
     provider_id: strawberry.Private[int]
 
+    provider_in_hand: strawberry.Private[ProviderType | None] = None
+    price_in_hand: strawberry.Private[PriceType | None] = None
+    price_in_hand_known: strawberry.Private[bool] = False
+    """True when `price_in_hand` was loaded (None is then "no price")."""
+
     @classmethod
     def from_row(cls, row: Offering) -> OfferingType:
         return cls(
@@ -201,14 +206,55 @@ class OfferingType:
     async def model(self, info: Info[Context, None]) -> ModelType:
         return await model_of(info, self.model_id)
 
-    @strawberry.field
-    async def provider(self, info: Info[Context, None]) -> ProviderType:
-        return await provider_of(info, self.provider_id)
+    @strawberry.field(graphql_type=ProviderType)
+    def provider(self, info: Info[Context, None]) -> ProviderType | Awaitable[ProviderType]:
+        if self.provider_in_hand is not None:
+            return self.provider_in_hand
+        return provider_of(info, self.provider_id)
 
-    @strawberry.field(description="The price in force now; null when the provider publishes none.")
-    async def price(self, info: Info[Context, None]) -> PriceType | None:
+    @strawberry.field(
+        graphql_type=PriceType | None,
+        description="The price in force now; null when the provider publishes none.",
+    )
+    def price(self, info: Info[Context, None]) -> PriceType | Awaitable[PriceType | None] | None:
+        if self.price_in_hand_known:
+            return self.price_in_hand
+        return self._load_price(info)
+
+    async def _load_price(self, info: Info[Context, None]) -> PriceType | None:
         row = await info.context.loaders.current_price_by_offering_id.load(int(self.id))
         return PriceType.from_row(row) if row is not None else None
+
+
+async def offering_types(
+    info: Info[Context, None], rows: Sequence[Offering], *path: str
+) -> list[OfferingType]:
+    """The rows as Offering objects, each with its provider and current price in hand when
+    the query asks for them (under this field, or under `path` from it): one batch for each
+    across all the offerings, and their fields are then plain values, not an awaitable per
+    offering. (Built with `OfferingType.from_row` instead, the fields load them.)"""
+    wanted = selected_below(info, *path)
+    loaders = info.context.loaders
+    offerings = [OfferingType.from_row(row) for row in rows]
+    providers = (
+        loaders.provider_by_id.load_many([row.provider_id for row in rows])
+        if "provider" in wanted
+        else None
+    )
+    prices = (
+        loaders.current_price_by_offering_id.load_many([row.id for row in rows])
+        if "price" in wanted
+        else None
+    )
+    if providers is not None:
+        for offering, provider in zip(offerings, await providers, strict=True):
+            assert provider is not None  # a foreign key
+            offering.provider_in_hand = ProviderType.from_row(provider)
+    if prices is not None:
+        for offering, price in zip(offerings, await prices, strict=True):
+            offering.price_in_hand = PriceType.from_row(price) if price is not None else None
+            offering.price_in_hand_known = True
+    return offerings
 
 
 @strawberry.type(name="PricePoint")
@@ -317,6 +363,8 @@ class ModelType:
         description="Short decision labels such as 'Long context' and 'Vision'."
     )
     creator_id: strawberry.Private[int | None]
+    offerings_in_hand: strawberry.Private[list[OfferingType] | None] = None
+    """All its offerings, when loaded with the page it is on (`preload_offerings`)."""
 
     @classmethod
     def from_row(cls, row: LlmModel) -> ModelType:
@@ -351,16 +399,24 @@ class ModelType:
         return OrganizationType(slug=row.slug, name=row.name) if row is not None else None
 
     @strawberry.field(
-        description=f"At most `first` routes (default {MODEL_LISTS_PAGE}, at most LLMREF_MAX_PAGE_SIZE) from `offset`."
+        graphql_type=list[OfferingType],
+        description=f"At most `first` routes (default {MODEL_LISTS_PAGE}, at most LLMREF_MAX_PAGE_SIZE) from `offset`.",
     )
-    async def offerings(
+    def offerings(
         self,
         info: Info[Context, None],
         first: int | None = MODEL_LISTS_PAGE,
         offset: int | None = 0,
+    ) -> list[OfferingType] | Awaitable[list[OfferingType]]:
+        if self.offerings_in_hand is not None:
+            return _page(info, self.offerings_in_hand, first, offset)
+        return self._load_offerings(info, first, offset)
+
+    async def _load_offerings(
+        self, info: Info[Context, None], first: int | None, offset: int | None
     ) -> list[OfferingType]:
         rows = await info.context.loaders.offerings_by_model_id.load(int(self.id))
-        return [OfferingType.from_row(row) for row in _page(info, rows, first, offset)]
+        return await offering_types(info, _page(info, rows, first, offset))
 
     @strawberry.field(
         description="The active offering with a complete price that costs least at the default traffic (ties: provider slug, then providerModelId); null when none has one."
@@ -410,15 +466,16 @@ class ModelType:
         providers = await info.context.loaders.provider_by_id.load_many(
             [offering.provider_id for _, offering in rows]
         )
+        offerings = await offering_types(info, [offering for _, offering in rows], "offering")
         return [
             PricePointType(
                 provider=ProviderType.from_row(provider_row),
-                offering=OfferingType.from_row(offering),
+                offering=offering,
                 price=PriceType.from_row(price),
                 effective_from=price.effective_from,
                 effective_to=price.effective_to,
             )
-            for (price, offering), provider_row in zip(rows, providers, strict=True)
+            for (price, _), provider_row, offering in zip(rows, providers, offerings, strict=True)
             if provider_row is not None
         ]
 
@@ -470,6 +527,22 @@ class ModelConnectionType:
     edges: list[ModelEdgeType]
     page_info: PageInfoType
     total_count: int
+
+
+async def preload_offerings(info: Info[Context, None], models: list[ModelType], *path: str) -> None:
+    """When the query asks for the offerings of these models (at `path` under this field):
+    load them, with their providers and prices, one batch each for the whole page, so that
+    everything below the page resolves from values in hand, not an awaitable per model."""
+    if "offerings" not in selected_below(info, *path):
+        return
+    groups = await info.context.loaders.offerings_by_model_id.load_many(
+        [int(model.id) for model in models]
+    )
+    offerings = iter(
+        await offering_types(info, [row for group in groups for row in group], *path, "offerings")
+    )
+    for model, group in zip(models, groups, strict=True):
+        model.offerings_in_hand = [next(offerings) for _ in group]
 
 
 async def model_of(info: Info[Context, None], model_id: int) -> ModelType:
