@@ -1,4 +1,6 @@
-"""Catalog types: thin wrappers over rows; related rows come through the request's loaders."""
+"""Catalog types: thin wrappers over rows. Related rows come through the request's loaders;
+a page loads those its selection asks for with its own rows (`preload_offerings`,
+`offering_types`), so that the fields below it are values in hand, not awaitables."""
 
 from __future__ import annotations
 
