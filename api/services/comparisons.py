@@ -26,7 +26,8 @@ from schema.domain.comparison import comparison_key as canonical_key
 from schema.domain.comparison_errors import ComparisonProblem, validate_request
 from schema.domain.costs import Traffic
 from schema.domain.facts import as_stated
-from schema.models import LlmModel, Price
+from schema.domain.prices import PriceState
+from schema.models import LlmModel
 
 RELATED_PER_MODEL = 2
 RELATED_MAX = 6
@@ -173,7 +174,7 @@ async def load_model_facts(loaders: Loaders, models: Sequence[LlmModel]) -> list
     return facts
 
 
-def _price_facts(price: Price | None) -> PriceFacts | None:
+def _price_facts(price: PriceState | None) -> PriceFacts | None:
     if price is None:
         return None
     return PriceFacts(
