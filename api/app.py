@@ -148,6 +148,7 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Star
         graphql,
         generation=CatalogGeneration(settings.redis_url) if settings.redis_url else None,
         persisted=PersistedQueries(settings.redis_url),
+        metrics=metrics,
         max_body_bytes=settings.max_body_bytes,
     )
 

@@ -34,8 +34,9 @@ import logging
 import time
 import urllib.parse
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 import redis.asyncio as aioredis
@@ -44,6 +45,7 @@ from graphql.language import print_ast
 from redis.exceptions import RedisError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.metrics import Metrics
 from api.persisted_queries import PersistedQueries, PersistedQueryError, persisted_query_hash
 from schema.cache import CATALOG_GENERATION_KEY
 
@@ -154,11 +156,70 @@ class ResponseStore:
         return len(self._entries)
 
 
+@dataclass(frozen=True)
+class Uncached:
+    """An answer the view gave that is not kept (an error, a status other than 200, a body
+    over ``MAX_BODY_BYTES``): the requests that shared its execution get it as it is."""
+
+    start: Message
+    body: bytes
+    outcome: str
+    """"ok" or "error", as the view counted it."""
+
+
+Answer = CachedResponse | Uncached
+
+
+class SingleFlight:
+    """One execution per key at a time: the first request that misses runs it, the others
+    missing the same key meanwhile await its answer. When the first raises, they raise the
+    same; when it is cancelled, the next of them runs it. Holds only executions in
+    progress (at most one per key, removed when it ends)."""
+
+    def __init__(self) -> None:
+        self._flights: dict[tuple[str, int], asyncio.Future[Answer | None]] = {}
+
+    async def run(
+        self, key: tuple[str, int], execute: Callable[[], Awaitable[Answer]]
+    ) -> tuple[Answer, bool]:
+        """The answer, and whether it came from another request's execution."""
+        while (flight := self._flights.get(key)) is not None:
+            answer = await asyncio.shield(flight)  # a waiter's cancellation leaves it be
+            if answer is not None:
+                return answer, True
+        flight = asyncio.get_running_loop().create_future()
+        self._flights[key] = flight
+        try:
+            answer = await execute()
+        except asyncio.CancelledError:
+            flight.set_result(None)  # the next waiter executes
+            raise
+        except BaseException as error:
+            flight.set_exception(error)
+            flight.exception()  # retrieved, so no waiter is no warning
+            raise
+        else:
+            flight.set_result(answer)
+        finally:
+            del self._flights[key]
+        return answer, False
+
+    def __len__(self) -> int:
+        return len(self._flights)
+
+
+class Cacheable(NamedTuple):
+    digest: str
+    """SHA-256 of the printed document."""
+    operation_name: str | None
+    """The operation's name (the metrics label it under)."""
+
+
 @functools.lru_cache(maxsize=DOCUMENT_PLANS)
-def cacheable_digest(query: str, operation_name: str | None) -> str | None:
-    """SHA-256 of the printed document when its operation is a query whose root fields can
-    all be cached, else None (also for a document that does not parse: executing it
-    reports the error)."""
+def cacheable_digest(query: str, operation_name: str | None) -> Cacheable | None:
+    """The digest of the document when its operation is a query whose root fields can all
+    be cached, else None (also for a document that does not parse: executing it reports
+    the error)."""
     try:
         document = parse(query)
     except GraphQLError:
@@ -175,7 +236,10 @@ def cacheable_digest(query: str, operation_name: str | None) -> str | None:
         names.add(selection.name.value)
     if not names <= CACHEABLE_ROOT_FIELDS:
         return None
-    return hashlib.sha256(print_ast(document).encode()).hexdigest()
+    name = operations[0].name
+    return Cacheable(
+        hashlib.sha256(print_ast(document).encode()).hexdigest(), name.value if name else None
+    )
 
 
 @dataclass
@@ -243,6 +307,7 @@ class ResponseCachingGraphQL:
         *,
         generation: CatalogGeneration | None,
         persisted: PersistedQueries,
+        metrics: Metrics,
         max_body_bytes: int,
         store: ResponseStore | None = None,
     ) -> None:
@@ -250,9 +315,12 @@ class ResponseCachingGraphQL:
         self.max_body_bytes = max_body_bytes
         self.generation = generation
         self.persisted = persisted
+        self.metrics = metrics
         self.store = store or ResponseStore()
+        self.flights = SingleFlight()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = time.perf_counter()
         if (
             scope["type"] != "http"
             or scope["method"] not in ("GET", "POST")
@@ -278,33 +346,44 @@ class ResponseCachingGraphQL:
             await _send_error(send, error)
             return
         headers = dict(scope["headers"])
-        digest = self._cacheable_digest(request, headers)
+        cacheable = self._cacheable(request, headers)
         generation = None
-        if self.generation is not None and digest is not None:
+        if self.generation is not None and cacheable is not None:
             generation = await self.generation.read()
-        if digest is None or generation is None:
+        if cacheable is None or generation is None:
             await self.view(scope, _replay(body), send)
             return
-        key = _response_key(digest, request)
+        key = _response_key(cacheable.digest, request)
         http_cacheable = request.method == "GET" or persisted is not None
         entry = self.store.get(key)
-        if entry is None or entry.generation != generation:
-            # executed after the generation was read: if it moves meanwhile, the answer is
-            # stored under the old number and never served
-            start, answer = await _run(self.view, scope, body)
-            if (
-                start["status"] != 200
-                or len(answer) > MAX_BODY_BYTES
-                or "errors" in orjson.loads(answer)
-            ):
-                await send(start)
-                await send({"type": "http.response.body", "body": answer})
-                return
-            entry = self.store.put(key, answer, generation)
-        await _send_cached(send, entry, headers, http_cacheable)
+        answer: Answer
+        if entry is not None and entry.generation == generation:
+            answer, hit = entry, True
+        else:
+
+            async def execute() -> Answer:
+                # executed after the generation was read: if it moves meanwhile, the answer
+                # is stored under the old number and never served
+                start, executed = await _run(self.view, scope, body)
+                if start["status"] != 200 or "errors" in orjson.loads(executed):
+                    return Uncached(start, executed, "error")
+                if len(executed) > MAX_BODY_BYTES:
+                    return Uncached(start, executed, "ok")
+                return self.store.put(key, executed, generation)
+
+            # a request that ran it was counted by the view; the others are hits
+            answer, hit = await self.flights.run((key, generation), execute)
+        await _send(send, answer, headers, http_cacheable)
+        if hit:
+            self.metrics.observe_request(
+                cacheable.operation_name,
+                answer.outcome if isinstance(answer, Uncached) else "ok",
+                time.perf_counter() - started,
+                cache="hit",
+            )
 
     @staticmethod
-    def _cacheable_digest(request: GraphQLHttpRequest, headers: dict[bytes, bytes]) -> str | None:
+    def _cacheable(request: GraphQLHttpRequest, headers: dict[bytes, bytes]) -> Cacheable | None:
         if (
             b"authorization" in headers
             or b"no-cache" in headers.get(b"cache-control", b"")
@@ -380,6 +459,16 @@ async def _run(view: ASGIApp, scope: Scope, body: bytes) -> tuple[Message, bytes
 
     await view(scope, _replay(body), capture)
     return started[0], b"".join(chunks)
+
+
+async def _send(
+    send: Send, answer: Answer, headers: dict[bytes, bytes], http_cacheable: bool
+) -> None:
+    if isinstance(answer, Uncached):
+        await send(answer.start)
+        await send({"type": "http.response.body", "body": answer.body})
+    else:
+        await _send_cached(send, answer, headers, http_cacheable)
 
 
 async def _send_cached(
