@@ -2,7 +2,7 @@
 subscriptions that must each receive every event, in order; the server's memory meanwhile.
 
 Usage: .venv/bin/python bench/load.py [--seconds 60] [--clients 200] [--subscribers 100]
-       [--resync-every 5]
+       [--resync-every 5] [--setting LLMREF_NAME=VALUE ...]
 
 The real stack, as in bench/events.py and the end-to-end tests: a scratch PostgreSQL
 database with the offline catalog (curated file and bundled feeds) and then the LiteLLM
@@ -139,23 +139,29 @@ def cpu_seconds(pid: int) -> float:
 
 
 METRIC = re.compile(
-    r'^llmref_graphql_request(?:s_total|_seconds_sum)\{operation="([^"]*)"[^}]*\} (\S+)$'
+    r'^llmref_graphql_request(s_total|_seconds_sum)\{operation="([^"]*)"[^}]*'
+    r'cache="(hit|miss)"\} (\S+)$'
 )
 
 
-async def executed(base: str) -> dict[str, tuple[float, float]]:
+async def executed(base: str) -> dict[str, tuple[float, float, float]]:
     """Per operation name, from the server's /metrics: requests that reached the GraphQL
-    view (the response cache answers the others before it) and their seconds in it."""
+    view (cache="miss"), their seconds in it, and requests the response cache answered
+    (cache="hit": a stored answer, or another request's execution shared)."""
     async with httpx.AsyncClient(base_url=base, timeout=REQUEST_TIMEOUT) as http:
         text = (await http.get("/metrics")).text
-    found: dict[str, tuple[float, float]] = defaultdict(lambda: (0.0, 0.0))
+    found: dict[str, tuple[float, float, float]] = defaultdict(lambda: (0.0, 0.0, 0.0))
     for line in text.splitlines():
         if match := METRIC.match(line):
-            count, seconds = found[match[1]]
-            value = float(match[2])
-            found[match[1]] = (
-                (count + value, seconds) if "_total" in line else (count, seconds + value)
-            )
+            kind, operation, cache, value = match[1], match[2], match[3], float(match[4])
+            count, seconds, hits = found[operation]
+            if cache == "hit":
+                hits += value if kind == "s_total" else 0.0
+            elif kind == "s_total":
+                count += value
+            else:
+                seconds += value
+            found[operation] = (count, seconds, hits)
     return found
 
 
@@ -394,7 +400,7 @@ async def run_load(
         "subscription_failures": subscribers.failures,
         "rss_at_end": rss_at_end,
         "executed": {
-            name: (after[name][0] - before[name][0], after[name][1] - before[name][1])
+            name: tuple(now - then for now, then in zip(after[name], before[name], strict=True))
             for name in after
         },
         "cpu": (server_cpu / elapsed, client_cpu / elapsed),
@@ -409,6 +415,7 @@ def report(args: argparse.Namespace, result: dict[str, Any], load_before: str) -
         f"{args.clients} clients, {args.subscribers} subscribers, resync every "
         f"{args.resync_every} s, {result['elapsed']:.1f} s; load average before {load_before},"
         f" after {' '.join(f'{x:.2f}' for x in os.getloadavg())}"
+        + (f"; settings {' '.join(args.setting)}" if args.setting else "")
     )
     server_cpu, client_cpu = result["cpu"]
     print(
@@ -422,15 +429,15 @@ def report(args: argparse.Namespace, result: dict[str, Any], load_before: str) -
         print(f"  error {kind}: {count}")
     print(
         f"{'query':<14}{'count':>8}{'p50 ms':>10}{'p99 ms':>10}{'max ms':>10}"
-        f"{'executed':>10}{'mean in view ms':>17}"
+        f"{'executed':>10}{'mean in view ms':>17}{'cache hits':>12}"
     )
     for kind, operation in zip(KINDS, OPERATIONS, strict=True):
         values = load.latencies.get(kind) or [0.0]
-        count, seconds = result["executed"].get(operation, (0.0, 0.0))
+        count, seconds, hits = result["executed"].get(operation, (0.0, 0.0, 0.0))
         print(
             f"{kind:<14}{len(load.latencies.get(kind, [])):>8}{percentile(values, 0.5) * 1000:>10.1f}"
             f"{percentile(values, 0.99) * 1000:>10.1f}{max(values) * 1000:>10.1f}"
-            f"{count:>10.0f}{seconds / max(count, 1) * 1000:>17.1f}"
+            f"{count:>10.0f}{seconds / max(count, 1) * 1000:>17.1f}{hits:>12.0f}"
         )
     print(
         f"resyncs: {len(load.runs)} runs ({dict(result['runs'])}), resync errors "
@@ -466,6 +473,13 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=200)
     parser.add_argument("--subscribers", type=int, default=100)
     parser.add_argument("--resync-every", type=float, default=5)
+    parser.add_argument(
+        "--setting",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="an environment setting for `llmref serve` (e.g. LLMREF_DATABASE_POOL_SIZE=20)",
+    )
     args = parser.parse_args()
     raise_file_limit(4 * (args.clients + args.subscribers) + 1024)
     payloads = [read_payload(LITELLM_JULY_1), read_payload(LITELLM_JULY_3)]
@@ -487,6 +501,7 @@ def main() -> None:
                 "LLMREF_LOAD_CATALOG_ON_START": "false",
                 "LLMREF_RATE_LIMIT_MUTATIONS": "0",
                 "LLMREF_RATE_LIMIT_SUBSCRIPTIONS": "0",
+                **dict(setting.split("=", 1) for setting in args.setting),
             },
         )
         stack.enter_context(running(serve))
