@@ -14,8 +14,8 @@ so every run that fetches changes prices (claude-sonnet-5's routes among others)
 
 For ``--seconds``:
 
-- ``--clients`` HTTP clients (httpx, one asyncio loop, one connection each) send queries
-  back to back, each in turn one of: the whole-page comparison with a traffic
+- ``--clients`` HTTP clients (httpx, one asyncio loop, one connection each, reused while
+  idle under 2 s, below uvicorn's 5 s keep-alive) send queries back to back, each in turn one of: the whole-page comparison with a traffic
   (bench/comparison_query.graphql; a pair and a traffic from small pools, so some answers
   are cache hits and some are not), models(first: 50) with offerings and prices
   (bench/models_query.graphql), model(slug) with its routes and prices, resolveModel(name)
@@ -32,13 +32,16 @@ delivered, and reports: requests and errors by kind (transport exception, HTTP s
 GraphQL extensions.code), latency p50/p99 per query kind (nearest-rank, request sent to
 answer read, so client-side queueing on the shared CPU is included), runs by status,
 events published (the Redis stream and the database) against events received by each
-subscriber (no loss: every subscriber saw exactly the published ids, in stream order), and
-RSS at the start, its maximum, at the end of the load and after the drain.
+subscriber (no loss: every subscriber saw exactly the published ids, in stream order),
+RSS at the start, its maximum, at the end of the load and after the drain, and the
+warnings and errors in the server's log. "executed" per query kind is how many reached the
+GraphQL view (/metrics, cache="miss"), "cache hits" how many the response cache answered
+(a stored answer, or another request's execution shared).
 
 Rate limits: one address sends every mutation and opens every subscription here, so the
 server runs with LLMREF_RATE_LIMIT_MUTATIONS=0 and LLMREF_RATE_LIMIT_SUBSCRIPTIONS=0
-(queries are not rate limited). Everything listens on 127.0.0.1; the processes, the
-Redis server and the database are removed at the end.
+(queries are not rate limited); ``--setting NAME=VALUE`` passes more. Everything listens on
+127.0.0.1; the processes, the Redis server and the database are removed at the end.
 """
 
 from __future__ import annotations
@@ -108,6 +111,12 @@ TRAFFICS = [
 PRICED_PAIR = ["claude-sonnet-5", "gpt-5"]
 """Compared in every other comparison: their prices change at each run."""
 MAX_REQUESTS_PER_CLIENT = 100_000
+KEEPALIVE_SECONDS = 2.0
+"""The clients reuse a connection idle this long at most: below uvicorn's 5 s keep-alive
+timeout (httpx's default, 5 s too, races the server closing it: a request sent on a
+connection the server is closing ends in a ReadError)."""
+PROBLEM = re.compile(r"\b(WARNING|ERROR|CRITICAL)\b(.*)")
+REQUEST_ID = re.compile(r" \[[0-9a-f-]*\]")
 REQUEST_TIMEOUT = 60.0
 DRAIN_TIMEOUT = 180.0
 
@@ -356,7 +365,11 @@ async def run_load(
     database_url: str,
 ) -> dict[str, Any]:
     load = Load(base, key, feed, payloads)
-    limits = httpx.Limits(max_connections=args.clients, max_keepalive_connections=args.clients)
+    limits = httpx.Limits(
+        max_connections=args.clients,
+        max_keepalive_connections=args.clients,
+        keepalive_expiry=KEEPALIVE_SECONDS,
+    )
     async with httpx.AsyncClient(base_url=base, timeout=REQUEST_TIMEOUT, limits=limits) as http:
         await load.learn_models(http)
         subscribers = Subscribers(base)
@@ -407,7 +420,19 @@ async def run_load(
     }
 
 
-def report(args: argparse.Namespace, result: dict[str, Any], load_before: str) -> None:
+def server_problems(log: str) -> Counter[str]:
+    """The server log's warnings and errors, by level and message (its first 120 characters,
+    without the request id)."""
+    return Counter(
+        f"{match[1]}{REQUEST_ID.sub('', match[2])[:120]}"
+        for line in log.splitlines()
+        if (match := PROBLEM.search(line))
+    )
+
+
+def report(
+    args: argparse.Namespace, result: dict[str, Any], load_before: str, problems: Counter[str]
+) -> None:
     load: Load = result["load"]
     requests = load.requests
     mib = 1024 * 1024
@@ -465,6 +490,9 @@ def report(args: argparse.Namespace, result: dict[str, Any], load_before: str) -
     )
     every = max(1, len(samples) // 12)
     print("  by time: " + ", ".join(f"{t:.0f}s {rss / mib:.0f}" for t, rss in load.rss[::every]))
+    print(f"server log: {sum(problems.values())} warnings and errors")
+    for message, count in problems.most_common(10):
+        print(f"  {count} x {message}")
 
 
 def main() -> None:
@@ -511,7 +539,8 @@ def main() -> None:
         result = asyncio.run(
             run_load(args, base, serve.pid, key, feed, payloads, redis_url, database_url)
         )
-    report(args, result, load_before)
+        problems = server_problems(serve.log())
+    report(args, result, load_before, problems)
 
 
 if __name__ == "__main__":

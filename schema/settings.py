@@ -21,12 +21,12 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL. sqlite:///path (embedded default) or postgresql+psycopg://...",
     )
     database_pool_size: int = Field(
-        default=20,
+        default=5,
         ge=1,
         description="PostgreSQL connections each API process keeps open for queries (a query's data loaders may hold several at once).",
     )
     database_max_overflow: int = Field(
-        default=20,
+        default=10,
         ge=0,
         description="PostgreSQL connections an API process may open beyond the pool under load (closed when returned).",
     )
