@@ -164,7 +164,8 @@ class Uncached:
     start: Message
     body: bytes
     outcome: str
-    """"ok" or "error", as the view counted it."""
+    """How the requests sharing it count in the metrics: "error" (an error or a status
+    other than 200), else "ok"."""
 
 
 Answer = CachedResponse | Uncached
@@ -196,7 +197,7 @@ class SingleFlight:
             raise
         except BaseException as error:
             flight.set_exception(error)
-            flight.exception()  # retrieved, so no waiter is no warning
+            flight.exception()  # marked retrieved: no warning when nobody waited
             raise
         else:
             flight.set_result(answer)
