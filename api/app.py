@@ -112,7 +112,11 @@ class LlmrefGraphQL(GuardedGraphQL):
 def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Starlette:
     """The app. With Redis: Celery workers run the feeds and the cache is shared. Without:
     an embedded runner in this process runs them (unless LLMREF_RUN_FEEDS=false)."""
-    engine = engine or make_async_engine(settings.database_url)
+    engine = engine or make_async_engine(
+        settings.database_url,
+        pool_size=settings.database_pool_size,
+        max_overflow=settings.database_max_overflow,
+    )
     sync_engine = make_engine(settings.database_url)
     sync_sessions = make_sessionmaker(sync_engine)
     cache = create_cache(settings.redis_url)
@@ -150,6 +154,7 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Star
         generation=CatalogGeneration(settings.redis_url) if settings.redis_url else None,
         persisted=PersistedQueries(settings.redis_url),
         digest=cacheable_digest,
+        metrics=metrics,
         max_body_bytes=settings.max_body_bytes,
     )
 

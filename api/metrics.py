@@ -1,8 +1,9 @@
 """`/metrics` in the Prometheus text format (version 0.0.4), written here: a few counters
 and one histogram need no client library.
 
-This process counts its GraphQL requests (by operation name) and their latency, and its
-comparison cache hits and misses. Facts shared by every process are read from the database
+This process counts its GraphQL requests (by operation name, outcome, and whether the
+response cache answered them: cache="hit", else "miss", executed by the GraphQL view) and
+their latency, and its comparison cache hits and misses. Facts shared by every process are read from the database
 at scrape time: feed runs by source and status, events published, and this process's event
 hub lag (published events it has not delivered yet); open subscriptions are this process's.
 """
@@ -32,9 +33,12 @@ CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 @dataclass
 class Metrics:
-    requests: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))
-    latency_buckets: dict[str, list[int]] = field(default_factory=dict)
-    latency_sum: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+    requests: dict[tuple[str, str, str], int] = field(default_factory=lambda: defaultdict(int))
+    """(operation, outcome, cache) -> requests."""
+    latency_buckets: dict[tuple[str, str], list[int]] = field(default_factory=dict)
+    """(operation, cache) -> cumulative bucket counts."""
+    latency_sum: dict[tuple[str, str], float] = field(default_factory=lambda: defaultdict(float))
+    operations: set[str] = field(default_factory=set)
     cache_hits: int = 0
     cache_misses: int = 0
 
@@ -43,19 +47,23 @@ class Metrics:
             return "anonymous"
         if not _NAME.match(name):
             return "other"
-        if name in self.latency_buckets or len(self.latency_buckets) < MAX_OPERATION_NAMES:
+        if name in self.operations or len(self.operations) < MAX_OPERATION_NAMES:
+            self.operations.add(name)
             return name
         return "other"
 
-    def observe_request(self, operation: str | None, outcome: str, seconds: float) -> None:
+    def observe_request(
+        self, operation: str | None, outcome: str, seconds: float, *, cache: str = "miss"
+    ) -> None:
+        """``cache``: "hit" when the response cache answered, "miss" when the view did."""
         label = self.operation_label(operation)
-        self.requests[(label, outcome)] += 1
-        buckets = self.latency_buckets.setdefault(label, [0] * (len(LATENCY_BUCKETS) + 1))
+        self.requests[(label, outcome, cache)] += 1
+        buckets = self.latency_buckets.setdefault((label, cache), [0] * (len(LATENCY_BUCKETS) + 1))
         for index, bound in enumerate(LATENCY_BUCKETS):
             if seconds <= bound:
                 buckets[index] += 1
         buckets[-1] += 1
-        self.latency_sum[label] += seconds
+        self.latency_sum[(label, cache)] += seconds
 
 
 class CountingCache:
@@ -109,28 +117,28 @@ async def exposition(
             )
         ).one()
     lines = [
-        "# HELP llmref_graphql_requests_total GraphQL HTTP requests by operation name and outcome.",
+        "# HELP llmref_graphql_requests_total GraphQL HTTP requests by operation name, outcome"
+        " and response cache hit or miss.",
         "# TYPE llmref_graphql_requests_total counter",
     ]
-    for (operation, outcome), value in sorted(metrics.requests.items()):
-        lines.append(
-            f"llmref_graphql_requests_total{_labels(operation=operation, outcome=outcome)} {value}"
-        )
+    for (operation, outcome, cache), value in sorted(metrics.requests.items()):
+        labels = _labels(operation=operation, outcome=outcome, cache=cache)
+        lines.append(f"llmref_graphql_requests_total{labels} {value}")
     lines += [
-        "# HELP llmref_graphql_request_seconds GraphQL HTTP request latency by operation name.",
+        "# HELP llmref_graphql_request_seconds GraphQL HTTP request latency by operation name"
+        " and response cache hit or miss.",
         "# TYPE llmref_graphql_request_seconds histogram",
     ]
-    for operation, buckets in sorted(metrics.latency_buckets.items()):
+    for (operation, cache), buckets in sorted(metrics.latency_buckets.items()):
         for bound, value in zip((*LATENCY_BUCKETS, "+Inf"), buckets, strict=True):
-            labels = _labels(operation=operation, le=str(bound))
+            labels = _labels(operation=operation, cache=cache, le=str(bound))
             lines.append(f"llmref_graphql_request_seconds_bucket{labels} {value}")
+        labels = _labels(operation=operation, cache=cache)
         lines.append(
-            f"llmref_graphql_request_seconds_sum{_labels(operation=operation)} "
-            f"{metrics.latency_sum[operation]:.6f}"
+            f"llmref_graphql_request_seconds_sum{labels} "
+            f"{metrics.latency_sum[(operation, cache)]:.6f}"
         )
-        lines.append(
-            f"llmref_graphql_request_seconds_count{_labels(operation=operation)} {buckets[-1]}"
-        )
+        lines.append(f"llmref_graphql_request_seconds_count{labels} {buckets[-1]}")
     lines += [
         "# HELP llmref_comparison_cache_requests_total Comparison cache reads by result.",
         "# TYPE llmref_comparison_cache_requests_total counter",

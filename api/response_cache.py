@@ -33,21 +33,30 @@ import logging
 import time
 import urllib.parse
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.metrics import Metrics
 from api.persisted_queries import PersistedQueries, PersistedQueryError, persisted_query_hash
 from schema.cache import CATALOG_GENERATION_KEY
 
 log = logging.getLogger("llmref.response_cache")
 
-CacheableDigest = Callable[[str, str | None], str | None]
+
+class Cacheable(NamedTuple):
+    digest: str
+    """SHA-256 of the printed document."""
+    operation_name: str | None
+    """The operation's name (the metrics label it under)."""
+
+
+CacheableDigest = Callable[[str, str | None], Cacheable | None]
 """The key of a document and operation name when its answer may be cached, else None
 (api/graphql/cacheable.py: this module reads no GraphQL itself)."""
 
@@ -149,6 +158,59 @@ class ResponseStore:
         return len(self._entries)
 
 
+@dataclass(frozen=True)
+class Uncached:
+    """An answer the view gave that is not kept (an error, a status other than 200, a body
+    over ``MAX_BODY_BYTES``): the requests that shared its execution get it as it is."""
+
+    start: Message
+    body: bytes
+    outcome: str
+    """How the requests sharing it count in the metrics: "error" (an error or a status
+    other than 200), else "ok"."""
+
+
+Answer = CachedResponse | Uncached
+
+
+class SingleFlight:
+    """One execution per key at a time: the first request that misses runs it, the others
+    missing the same key meanwhile await its answer. When the first raises, they raise the
+    same; when it is cancelled, the next of them runs it. Holds only executions in
+    progress (at most one per key, removed when it ends)."""
+
+    def __init__(self) -> None:
+        self._flights: dict[tuple[str, int], asyncio.Future[Answer | None]] = {}
+
+    async def run(
+        self, key: tuple[str, int], execute: Callable[[], Awaitable[Answer]]
+    ) -> tuple[Answer, bool]:
+        """The answer, and whether it came from another request's execution."""
+        while (flight := self._flights.get(key)) is not None:
+            answer = await asyncio.shield(flight)  # a waiter's cancellation leaves it be
+            if answer is not None:
+                return answer, True
+        flight = asyncio.get_running_loop().create_future()
+        self._flights[key] = flight
+        try:
+            answer = await execute()
+        except asyncio.CancelledError:
+            flight.set_result(None)  # the next waiter executes
+            raise
+        except BaseException as error:
+            flight.set_exception(error)
+            flight.exception()  # marked retrieved: no warning when nobody waited
+            raise
+        else:
+            flight.set_result(answer)
+        finally:
+            del self._flights[key]
+        return answer, False
+
+    def __len__(self) -> int:
+        return len(self._flights)
+
+
 @dataclass
 class GraphQLHttpRequest:
     method: str
@@ -215,6 +277,7 @@ class ResponseCachingGraphQL:
         generation: CatalogGeneration | None,
         persisted: PersistedQueries,
         digest: CacheableDigest,
+        metrics: Metrics,
         max_body_bytes: int,
         store: ResponseStore | None = None,
     ) -> None:
@@ -223,9 +286,12 @@ class ResponseCachingGraphQL:
         self.generation = generation
         self.persisted = persisted
         self.digest = digest
+        self.metrics = metrics
         self.store = store or ResponseStore()
+        self.flights = SingleFlight()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = time.perf_counter()
         if (
             scope["type"] != "http"
             or scope["method"] not in ("GET", "POST")
@@ -251,34 +317,45 @@ class ResponseCachingGraphQL:
             await _send_error(send, error)
             return
         headers = dict(scope["headers"])
-        digest = self._cacheable_digest(request, headers)
+        cacheable = self._cacheable(request, headers)
         generation = None
-        if self.generation is not None and digest is not None:
+        if self.generation is not None and cacheable is not None:
             generation = await self.generation.read()
-        if digest is None or generation is None:
+        if cacheable is None or generation is None:
             await self.view(scope, _replay(body), send)
             return
-        key = _response_key(digest, request)
+        key = _response_key(cacheable.digest, request)
         http_cacheable = request.method == "GET" or persisted is not None
         entry = self.store.get(key)
-        if entry is None or entry.generation != generation:
-            # executed after the generation was read: if it moves meanwhile, the answer is
-            # stored under the old number and never served
-            start, answer = await _run(self.view, scope, body)
-            if (
-                start["status"] != 200
-                or len(answer) > MAX_BODY_BYTES
-                or "errors" in orjson.loads(answer)
-            ):
-                await send(start)
-                await send({"type": "http.response.body", "body": answer})
-                return
-            entry = self.store.put(key, answer, generation)
-        await _send_cached(send, entry, headers, http_cacheable)
+        answer: Answer
+        if entry is not None and entry.generation == generation:
+            answer, hit = entry, True
+        else:
 
-    def _cacheable_digest(
+            async def execute() -> Answer:
+                # executed after the generation was read: if it moves meanwhile, the answer
+                # is stored under the old number and never served
+                start, executed = await _run(self.view, scope, body)
+                if start["status"] != 200 or "errors" in orjson.loads(executed):
+                    return Uncached(start, executed, "error")
+                if len(executed) > MAX_BODY_BYTES:
+                    return Uncached(start, executed, "ok")
+                return self.store.put(key, executed, generation)
+
+            # a request that ran it was counted by the view; the others are hits
+            answer, hit = await self.flights.run((key, generation), execute)
+        await _send(send, answer, headers, http_cacheable)
+        if hit:
+            self.metrics.observe_request(
+                cacheable.operation_name,
+                answer.outcome if isinstance(answer, Uncached) else "ok",
+                time.perf_counter() - started,
+                cache="hit",
+            )
+
+    def _cacheable(
         self, request: GraphQLHttpRequest, headers: dict[bytes, bytes]
-    ) -> str | None:
+    ) -> Cacheable | None:
         if (
             b"authorization" in headers
             or b"no-cache" in headers.get(b"cache-control", b"")
@@ -354,6 +431,16 @@ async def _run(view: ASGIApp, scope: Scope, body: bytes) -> tuple[Message, bytes
 
     await view(scope, _replay(body), capture)
     return started[0], b"".join(chunks)
+
+
+async def _send(
+    send: Send, answer: Answer, headers: dict[bytes, bytes], http_cacheable: bool
+) -> None:
+    if isinstance(answer, Uncached):
+        await send(answer.start)
+        await send({"type": "http.response.body", "body": answer.body})
+    else:
+        await _send_cached(send, answer, headers, http_cacheable)
 
 
 async def _send_cached(

@@ -46,8 +46,8 @@ class EmbeddedRunner:
     async def enqueue(self, run_id: int) -> None:
         self._queue.put_nowait(run_id)
 
-    def publish(self, model_ids: Iterable[int]) -> None:
-        self._publish(model_ids)
+    def publish(self, model_ids: Iterable[int], *, catalog_changed: bool = True) -> None:
+        self._publish(model_ids, catalog_changed=catalog_changed)
 
     def start(self) -> None:
         self._event_loop = asyncio.get_running_loop()

@@ -2,7 +2,7 @@
 subscriptions that must each receive every event, in order; the server's memory meanwhile.
 
 Usage: .venv/bin/python bench/load.py [--seconds 60] [--clients 200] [--subscribers 100]
-       [--resync-every 5]
+       [--resync-every 5] [--setting LLMREF_NAME=VALUE ...]
 
 The real stack, as in bench/events.py and the end-to-end tests: a scratch PostgreSQL
 database with the offline catalog (curated file and bundled feeds) and then the LiteLLM
@@ -14,8 +14,8 @@ so every run that fetches changes prices (claude-sonnet-5's routes among others)
 
 For ``--seconds``:
 
-- ``--clients`` HTTP clients (httpx, one asyncio loop, one connection each) send queries
-  back to back, each in turn one of: the whole-page comparison with a traffic
+- ``--clients`` HTTP clients (httpx, one asyncio loop, one connection each, reused while
+  idle under 2 s, below uvicorn's 5 s keep-alive) send queries back to back, each in turn one of: the whole-page comparison with a traffic
   (bench/comparison_query.graphql; a pair and a traffic from small pools, so some answers
   are cache hits and some are not), models(first: 50) with offerings and prices
   (bench/models_query.graphql), model(slug) with its routes and prices, resolveModel(name)
@@ -32,13 +32,16 @@ delivered, and reports: requests and errors by kind (transport exception, HTTP s
 GraphQL extensions.code), latency p50/p99 per query kind (nearest-rank, request sent to
 answer read, so client-side queueing on the shared CPU is included), runs by status,
 events published (the Redis stream and the database) against events received by each
-subscriber (no loss: every subscriber saw exactly the published ids, in stream order), and
-RSS at the start, its maximum, at the end of the load and after the drain.
+subscriber (no loss: every subscriber saw exactly the published ids, in stream order),
+RSS at the start, its maximum, at the end of the load and after the drain, and the
+warnings and errors in the server's log. "executed" per query kind is how many reached the
+GraphQL view (/metrics, cache="miss"), "cache hits" how many the response cache answered
+(a stored answer, or another request's execution shared).
 
 Rate limits: one address sends every mutation and opens every subscription here, so the
 server runs with LLMREF_RATE_LIMIT_MUTATIONS=0 and LLMREF_RATE_LIMIT_SUBSCRIPTIONS=0
-(queries are not rate limited). Everything listens on 127.0.0.1; the processes, the
-Redis server and the database are removed at the end.
+(queries are not rate limited); ``--setting NAME=VALUE`` passes more. Everything listens on
+127.0.0.1; the processes, the Redis server and the database are removed at the end.
 """
 
 from __future__ import annotations
@@ -108,6 +111,12 @@ TRAFFICS = [
 PRICED_PAIR = ["claude-sonnet-5", "gpt-5"]
 """Compared in every other comparison: their prices change at each run."""
 MAX_REQUESTS_PER_CLIENT = 100_000
+KEEPALIVE_SECONDS = 2.0
+"""The clients reuse a connection idle this long at most: below uvicorn's 5 s keep-alive
+timeout (httpx's default, 5 s too, races the server closing it: a request sent on a
+connection the server is closing ends in a ReadError)."""
+PROBLEM = re.compile(r"\b(WARNING|ERROR|CRITICAL)\b(.*)")
+REQUEST_ID = re.compile(r" \[[0-9a-f-]*\]")
 REQUEST_TIMEOUT = 60.0
 DRAIN_TIMEOUT = 180.0
 
@@ -139,23 +148,29 @@ def cpu_seconds(pid: int) -> float:
 
 
 METRIC = re.compile(
-    r'^llmref_graphql_request(?:s_total|_seconds_sum)\{operation="([^"]*)"[^}]*\} (\S+)$'
+    r'^llmref_graphql_request(s_total|_seconds_sum)\{operation="([^"]*)"[^}]*'
+    r'cache="(hit|miss)"\} (\S+)$'
 )
 
 
-async def executed(base: str) -> dict[str, tuple[float, float]]:
+async def executed(base: str) -> dict[str, tuple[float, float, float]]:
     """Per operation name, from the server's /metrics: requests that reached the GraphQL
-    view (the response cache answers the others before it) and their seconds in it."""
+    view (cache="miss"), their seconds in it, and requests the response cache answered
+    (cache="hit": a stored answer, or another request's execution shared)."""
     async with httpx.AsyncClient(base_url=base, timeout=REQUEST_TIMEOUT) as http:
         text = (await http.get("/metrics")).text
-    found: dict[str, tuple[float, float]] = defaultdict(lambda: (0.0, 0.0))
+    found: dict[str, tuple[float, float, float]] = defaultdict(lambda: (0.0, 0.0, 0.0))
     for line in text.splitlines():
         if match := METRIC.match(line):
-            count, seconds = found[match[1]]
-            value = float(match[2])
-            found[match[1]] = (
-                (count + value, seconds) if "_total" in line else (count, seconds + value)
-            )
+            kind, operation, cache, value = match[1], match[2], match[3], float(match[4])
+            count, seconds, hits = found[operation]
+            if cache == "hit":
+                hits += value if kind == "s_total" else 0.0
+            elif kind == "s_total":
+                count += value
+            else:
+                seconds += value
+            found[operation] = (count, seconds, hits)
     return found
 
 
@@ -350,7 +365,11 @@ async def run_load(
     database_url: str,
 ) -> dict[str, Any]:
     load = Load(base, key, feed, payloads)
-    limits = httpx.Limits(max_connections=args.clients, max_keepalive_connections=args.clients)
+    limits = httpx.Limits(
+        max_connections=args.clients,
+        max_keepalive_connections=args.clients,
+        keepalive_expiry=KEEPALIVE_SECONDS,
+    )
     async with httpx.AsyncClient(base_url=base, timeout=REQUEST_TIMEOUT, limits=limits) as http:
         await load.learn_models(http)
         subscribers = Subscribers(base)
@@ -394,14 +413,26 @@ async def run_load(
         "subscription_failures": subscribers.failures,
         "rss_at_end": rss_at_end,
         "executed": {
-            name: (after[name][0] - before[name][0], after[name][1] - before[name][1])
+            name: tuple(now - then for now, then in zip(after[name], before[name], strict=True))
             for name in after
         },
         "cpu": (server_cpu / elapsed, client_cpu / elapsed),
     }
 
 
-def report(args: argparse.Namespace, result: dict[str, Any], load_before: str) -> None:
+def server_problems(log: str) -> Counter[str]:
+    """The server log's warnings and errors, by level and message (its first 120 characters,
+    without the request id)."""
+    return Counter(
+        f"{match[1]}{REQUEST_ID.sub('', match[2])[:120]}"
+        for line in log.splitlines()
+        if (match := PROBLEM.search(line))
+    )
+
+
+def report(
+    args: argparse.Namespace, result: dict[str, Any], load_before: str, problems: Counter[str]
+) -> None:
     load: Load = result["load"]
     requests = load.requests
     mib = 1024 * 1024
@@ -409,6 +440,7 @@ def report(args: argparse.Namespace, result: dict[str, Any], load_before: str) -
         f"{args.clients} clients, {args.subscribers} subscribers, resync every "
         f"{args.resync_every} s, {result['elapsed']:.1f} s; load average before {load_before},"
         f" after {' '.join(f'{x:.2f}' for x in os.getloadavg())}"
+        + (f"; settings {' '.join(args.setting)}" if args.setting else "")
     )
     server_cpu, client_cpu = result["cpu"]
     print(
@@ -422,15 +454,15 @@ def report(args: argparse.Namespace, result: dict[str, Any], load_before: str) -
         print(f"  error {kind}: {count}")
     print(
         f"{'query':<14}{'count':>8}{'p50 ms':>10}{'p99 ms':>10}{'max ms':>10}"
-        f"{'executed':>10}{'mean in view ms':>17}"
+        f"{'executed':>10}{'mean in view ms':>17}{'cache hits':>12}"
     )
     for kind, operation in zip(KINDS, OPERATIONS, strict=True):
         values = load.latencies.get(kind) or [0.0]
-        count, seconds = result["executed"].get(operation, (0.0, 0.0))
+        count, seconds, hits = result["executed"].get(operation, (0.0, 0.0, 0.0))
         print(
             f"{kind:<14}{len(load.latencies.get(kind, [])):>8}{percentile(values, 0.5) * 1000:>10.1f}"
             f"{percentile(values, 0.99) * 1000:>10.1f}{max(values) * 1000:>10.1f}"
-            f"{count:>10.0f}{seconds / max(count, 1) * 1000:>17.1f}"
+            f"{count:>10.0f}{seconds / max(count, 1) * 1000:>17.1f}{hits:>12.0f}"
         )
     print(
         f"resyncs: {len(load.runs)} runs ({dict(result['runs'])}), resync errors "
@@ -458,6 +490,9 @@ def report(args: argparse.Namespace, result: dict[str, Any], load_before: str) -
     )
     every = max(1, len(samples) // 12)
     print("  by time: " + ", ".join(f"{t:.0f}s {rss / mib:.0f}" for t, rss in load.rss[::every]))
+    print(f"server log: {sum(problems.values())} warnings and errors")
+    for message, count in problems.most_common(10):
+        print(f"  {count} x {message}")
 
 
 def main() -> None:
@@ -466,6 +501,13 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=200)
     parser.add_argument("--subscribers", type=int, default=100)
     parser.add_argument("--resync-every", type=float, default=5)
+    parser.add_argument(
+        "--setting",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="an environment setting for `llmref serve` (e.g. LLMREF_DATABASE_POOL_SIZE=20)",
+    )
     args = parser.parse_args()
     raise_file_limit(4 * (args.clients + args.subscribers) + 1024)
     payloads = [read_payload(LITELLM_JULY_1), read_payload(LITELLM_JULY_3)]
@@ -487,6 +529,7 @@ def main() -> None:
                 "LLMREF_LOAD_CATALOG_ON_START": "false",
                 "LLMREF_RATE_LIMIT_MUTATIONS": "0",
                 "LLMREF_RATE_LIMIT_SUBSCRIPTIONS": "0",
+                **dict(setting.split("=", 1) for setting in args.setting),
             },
         )
         stack.enter_context(running(serve))
@@ -496,7 +539,8 @@ def main() -> None:
         result = asyncio.run(
             run_load(args, base, serve.pid, key, feed, payloads, redis_url, database_url)
         )
-    report(args, result, load_before)
+        problems = server_problems(serve.log())
+    report(args, result, load_before, problems)
 
 
 if __name__ == "__main__":

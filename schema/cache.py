@@ -33,8 +33,10 @@ def generation_key(model_id: int) -> str:
 
 
 CATALOG_GENERATION_KEY = "llmref:generation:v1:catalog"
-"""Bumped with any model's generation: whatever reads the catalog beyond a fixed set of
-models (lists, names, providers) depends on it (the response cache, api/response_cache.py)."""
+"""Bumped with any model's generation, and after any other commit that changes what the API
+shows (names, aliases, facts, models, providers: every applied snapshot and curated import,
+schema/events.py): whatever reads the catalog beyond a fixed set of models depends on it
+(the response cache, api/response_cache.py)."""
 
 
 def comparison_key(

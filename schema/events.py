@@ -2,7 +2,8 @@
 
 The event rows are the outbox. In this order, never before the commit that wrote them:
 1. bump the cache generation of every model whose routes or prices changed, and the
-   catalog's generation;
+   catalog's generation (also after a commit that changed anything else the API shows:
+   names, aliases, facts, models, providers);
 2. mark the events published;
 3. XADD one message per event to the stream (bounded length).
 So no subscriber can hear of an event before the cache knows it. When the bump fails
@@ -14,6 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from datetime import datetime
+from typing import Protocol
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -28,7 +30,17 @@ STREAM = "llmref:events:price-changes"
 STREAM_MAX_LENGTH = 10_000
 
 Bump = Callable[[Iterable[int]], None]
+"""Bump these models' generations and the catalog's."""
 Xadd = Callable[[list[dict[str, str]]], None]
+
+
+class Publish(Protocol):
+    def __call__(self, model_ids: Iterable[int], *, catalog_changed: bool = True) -> None:
+        """After a commit: publish the pending events and bump the generations of
+        ``model_ids`` (routes or prices changed) and of the models with events; bump the
+        catalog's generation with them, and also without any when ``catalog_changed``
+        (the commit changed what the API shows). ``catalog_changed=False``: nothing was
+        committed (the sweep publishing what an outage left)."""
 
 
 def stream_message(event_id: int, model_slug: str, provider_slug: str, kind: str) -> dict[str, str]:
@@ -43,12 +55,14 @@ def publish_pending(
     xadd: Xadd,
     now: Callable[[], datetime],
     extra_model_ids: Iterable[int] = (),
+    catalog_changed: bool = False,
     limit: int = 5_000,
 ) -> int:
     """Publish every unpublished event (oldest first); returns how many were published.
 
     ``extra_model_ids``: models whose routes changed without a price event (a context
-    window, a status); their generations are bumped too.
+    window, a status); their generations are bumped too. ``catalog_changed``: bump the
+    catalog's generation even with no model to bump.
     """
     with session_scope(sessions) as session:
         rows = session.execute(
@@ -65,7 +79,9 @@ def publish_pending(
             .order_by(PriceChangeEvent.id)
             .limit(limit)
         ).all()
-    bump({*extra_model_ids, *(row[1] for row in rows)})  # raises: the events stay unpublished
+    model_ids = {*extra_model_ids, *(row[1] for row in rows)}
+    if model_ids or catalog_changed:
+        bump(model_ids)  # raises: the events stay unpublished
     if not rows:
         return 0
     with session_scope(sessions) as session:
@@ -101,11 +117,8 @@ def redis_bump_and_xadd(redis_url: str) -> tuple[Bump, Xadd]:
         return redis.Redis.from_url(redis_url, socket_timeout=5, socket_connect_timeout=5)
 
     def bump(model_ids: Iterable[int]) -> None:
-        ids = sorted(set(model_ids))
-        if not ids:
-            return
         with client() as connection, connection.pipeline(transaction=False) as pipeline:
-            for model_id in ids:
+            for model_id in sorted(set(model_ids)):
                 pipeline.incr(generation_key(model_id))
             pipeline.incr(CATALOG_GENERATION_KEY)
             pipeline.execute()
@@ -140,16 +153,23 @@ def publisher(
     local_cache: LocalCache | None = None,
     notify: Callable[[], None] = lambda: None,
     now: Callable[[], datetime],
-) -> Callable[[Iterable[int]], None]:
-    """What to run after a commit that changed prices: publish the pending events and bump
-    the given models' generations, in Redis when configured, else in this process."""
+) -> Publish:
+    """What to run after a commit (``Publish``), in Redis when configured, else in this
+    process."""
     bump, xadd = (
         redis_bump_and_xadd(redis_url)
         if redis_url
         else local_bump_and_xadd(local_cache or LocalCache(), notify)
     )
 
-    def publish(model_ids: Iterable[int]) -> None:
-        publish_pending(sessions, bump=bump, xadd=xadd, now=now, extra_model_ids=model_ids)
+    def publish(model_ids: Iterable[int], *, catalog_changed: bool = True) -> None:
+        publish_pending(
+            sessions,
+            bump=bump,
+            xadd=xadd,
+            now=now,
+            extra_model_ids=model_ids,
+            catalog_changed=catalog_changed,
+        )
 
     return publish

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from schema.db.base import utcnow
 from schema.db.engine import session_scope
+from schema.events import Publish
 from schema.feeds.fetch import FetchLimits, FetchResult, fetch_feed
 from schema.ingest.run_leases import lease_end, renew_lease
 from schema.ingest.scheduling import queue_due_runs, stale_runs
@@ -22,8 +23,6 @@ from schema.settings import Settings
 from schema.tasks import REQUEUE_QUEUED_AFTER_SECONDS, retry_delay
 
 log = logging.getLogger("llmref.jobs")
-
-Publish = Callable[[Iterable[int]], None]
 
 
 def http_fetcher(settings: Settings) -> Callable[[SourceSpec], FetchResult]:
@@ -54,7 +53,7 @@ def sweep(
     published events older than the retention, and return the runs to hand out: QUEUED
     ones whose message was lost, and new runs replacing RUNNING ones whose process is gone
     (schema.ingest.scheduling.stale_runs)."""
-    publish(())
+    publish((), catalog_changed=False)
     with session_scope(sessions) as session:
         prune_events(session, before=now - timedelta(days=settings.event_retention_days))
         return stale_runs(

@@ -20,6 +20,16 @@ class Settings(BaseSettings):
         default=DEFAULT_DATABASE_URL,
         description="SQLAlchemy URL. sqlite:///path (embedded default) or postgresql+psycopg://...",
     )
+    database_pool_size: int = Field(
+        default=5,
+        ge=1,
+        description="PostgreSQL connections each API process keeps open for queries (a query's data loaders may hold several at once).",
+    )
+    database_max_overflow: int = Field(
+        default=10,
+        ge=0,
+        description="PostgreSQL connections an API process may open beyond the pool under load (closed when returned).",
+    )
     redis_url: str | None = Field(
         default=None,
         description="Redis for the broker, the event stream, the comparison cache, cache generations, the response cache's validation and persisted queries; unset keeps the comparison cache in-process and turns the response cache off.",

@@ -22,8 +22,10 @@ from workers.celery_app import app
 from workers.db import sessions, settings
 
 
-def _publish(model_ids: Iterable[int]) -> None:
-    publisher(sessions(), redis_url=settings().redis_url, now=utcnow)(model_ids)
+def _publish(model_ids: Iterable[int], *, catalog_changed: bool = True) -> None:
+    publisher(sessions(), redis_url=settings().redis_url, now=utcnow)(
+        model_ids, catalog_changed=catalog_changed
+    )
 
 
 @app.task(name=RUN_FEED, bind=True, acks_late=True, reject_on_worker_lost=True)

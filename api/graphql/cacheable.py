@@ -13,6 +13,8 @@ import hashlib
 from graphql import FieldNode, GraphQLError, OperationDefinitionNode, OperationType, parse
 from graphql.language import print_ast
 
+from api.response_cache import Cacheable
+
 CACHEABLE_ROOT_FIELDS = frozenset(
     {"model", "models", "provider", "providers", "resolveModel", "comparison", "__typename"}
 )
@@ -23,10 +25,10 @@ DOCUMENT_PLANS = 512
 
 
 @functools.lru_cache(maxsize=DOCUMENT_PLANS)
-def cacheable_digest(query: str, operation_name: str | None) -> str | None:
-    """SHA-256 of the printed document (so spacing and comments do not matter) when its
-    operation is a query whose root fields can all be cached, else None (also for a
-    document that does not parse: executing it reports the error)."""
+def cacheable_digest(query: str, operation_name: str | None) -> Cacheable | None:
+    """SHA-256 of the printed document (so spacing and comments do not matter) and the
+    operation's name when its operation is a query whose root fields can all be cached,
+    else None (also for a document that does not parse: executing it reports the error)."""
     try:
         document = parse(query)
     except GraphQLError:
@@ -43,4 +45,7 @@ def cacheable_digest(query: str, operation_name: str | None) -> str | None:
         names.add(selection.name.value)
     if not names <= CACHEABLE_ROOT_FIELDS:
         return None
-    return hashlib.sha256(print_ast(document).encode()).hexdigest()
+    name = operations[0].name
+    return Cacheable(
+        hashlib.sha256(print_ast(document).encode()).hexdigest(), name.value if name else None
+    )

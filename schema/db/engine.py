@@ -46,11 +46,16 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
-def make_async_engine(url: str) -> AsyncEngine:
-    engine = create_async_engine(async_url(url), pool_pre_ping=True)
-    if engine.dialect.name == "sqlite":
+def make_async_engine(url: str, *, pool_size: int = 5, max_overflow: int = 10) -> AsyncEngine:
+    """``pool_size`` and ``max_overflow`` size PostgreSQL's connection pool (SQLite's is
+    SQLAlchemy's default); the defaults are SQLAlchemy's, the API's come from its settings."""
+    if make_url(url).get_backend_name() == "sqlite":
+        engine = create_async_engine(async_url(url), pool_pre_ping=True)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-    return engine
+        return engine
+    return create_async_engine(
+        async_url(url), pool_pre_ping=True, pool_size=pool_size, max_overflow=max_overflow
+    )
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

@@ -79,13 +79,13 @@ async def test_metrics_count_requests_cache_feed_runs_and_subscriptions(
     assert response.headers["content-type"].startswith("text/plain; version=0.0.4")
     text = response.text
     total = "llmref_graphql_requests_total"
-    assert _sample(text, total, operation="Compare", outcome="ok") == 2
-    assert _sample(text, total, operation="Broken", outcome="error") == 1
-    assert _sample(text, total, operation="anonymous", outcome="rejected") == 1
-    assert _sample(text, "llmref_graphql_request_seconds_count", operation="Compare") == 2
-    assert (
-        _sample(text, "llmref_graphql_request_seconds_bucket", operation="Compare", le="+Inf") == 2
-    )
+    miss = {"cache": "miss"}  # no Redis: no response cache, the view executes every request
+    assert _sample(text, total, operation="Compare", outcome="ok", **miss) == 2
+    assert _sample(text, total, operation="Broken", outcome="error", **miss) == 1
+    assert _sample(text, total, operation="anonymous", outcome="rejected", **miss) == 1
+    assert _sample(text, "llmref_graphql_request_seconds_count", operation="Compare", **miss) == 2
+    bucket = "llmref_graphql_request_seconds_bucket"
+    assert _sample(text, bucket, operation="Compare", **miss, le="+Inf") == 2
     assert _sample(text, "llmref_comparison_cache_requests_total", result="miss") == 1
     assert _sample(text, "llmref_comparison_cache_requests_total", result="hit") == 1
     assert _sample(text, "llmref_feed_runs", source="litellm", status="FAILED") == 1

@@ -4,27 +4,36 @@ automatic persisted queries; ETag and Cache-Control on GET and persisted queries
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import hashlib
 import json
-from collections.abc import AsyncIterator, Iterator
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+import redis
 from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.app import create_app
-from api.response_cache import ResponseStore
+from api.response_cache import Answer, CachedResponse, ResponseStore, SingleFlight
+from schema.cache import CATALOG_GENERATION_KEY
 from schema.catalog.importer import import_curated
 from schema.db.base import utcnow
 from schema.db.engine import make_async_engine
 from schema.events import publisher
+from schema.ingest.offline import import_snapshot_file
 from schema.settings import Settings
 from tests.api.test_comparison_cache import reprice
 from tests.e2e.live import redis_database
 
+MODELS_DEV_FIXTURE = Path(__file__).parents[1] / "fixtures/feeds/models.dev/api.json"
 REDIS_DATABASES = (5, 6, 9, 4)
 """Numbers on the shared Redis server these tests may use (the first free one)."""
 
@@ -38,9 +47,10 @@ GLM = {"slug": "glm-4v-9b"}
 class App:
     """The app in-process over ASGI, counting the SQL statements it runs."""
 
-    def __init__(self, http: httpx.AsyncClient, statements: list[str]) -> None:
+    def __init__(self, http: httpx.AsyncClient, statements: list[str], engine: AsyncEngine) -> None:
         self.http = http
         self.statements = statements
+        self.engine = engine
 
     async def post(self, body: dict[str, Any], **headers: str) -> httpx.Response:
         self.statements.clear()
@@ -70,7 +80,7 @@ async def _app(settings: Settings) -> AsyncIterator[App]:
         httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http,
     ):
         await app.state.hub.ready()
-        yield App(http, statements)
+        yield App(http, statements, engine)
 
 
 @pytest.fixture
@@ -188,6 +198,32 @@ async def test_automatic_persisted_queries_over_post_and_get_with_etags(
     assert version.status_code == 400
 
 
+async def test_an_ingest_that_changes_only_a_models_facts_shows_at_once(
+    app: App, sessions: sessionmaker[Session], redis_url: str, tmp_path: Path
+) -> None:
+    publish = publisher(sessions, redis_url=redis_url, now=utcnow)
+    snapshot = json.loads(MODELS_DEV_FIXTURE.read_text())
+    path = tmp_path / "api.json"
+    path.write_text(json.dumps(snapshot))
+    now = datetime(2026, 7, 1, tzinfo=UTC)
+    ingest = functools.partial(
+        import_snapshot_file, sessions, "models.dev", path, now=lambda: now, after_commit=publish
+    )
+    assert ingest().report
+    step = {"query": 'query Step { model(slug: "step-3.5-flash") { releasedOn } }'}
+    assert (await app.post(step)).json() == {"data": {"model": {"releasedOn": "2026-01-29"}}}
+
+    snapshot["openrouter"]["models"]["stepfun/step-3.5-flash"]["release_date"] = "2026-02-02"
+    path.write_text(json.dumps(snapshot))
+    outcome = ingest()  # the same data date: no route changes
+    assert outcome.report is not None and outcome.report.model_ids == set()
+    assert (await app.post(step)).json() == {"data": {"model": {"releasedOn": "2026-02-02"}}}
+    with redis.Redis.from_url(redis_url) as client:
+        generation = client.get(CATALOG_GENERATION_KEY)
+        publish((), catalog_changed=False)  # the sweep, with nothing left to publish
+        assert client.get(CATALOG_GENERATION_KEY) == generation
+
+
 def test_the_store_keeps_the_most_recently_used_answers_within_its_byte_budget() -> None:
     store = ResponseStore(max_bytes=3000)
     for key in "abc":
@@ -199,3 +235,122 @@ def test_the_store_keeps_the_most_recently_used_answers_within_its_byte_budget()
     store.put("a", b"A" * 2000, generation=2)  # replacing counts the new size only
     assert store.get("a") is not None and store.get("d") is None
     assert store.get("a").body == b"A" * 2000  # type: ignore[union-attr]
+
+
+def _sample(text: str, name: str, **labels: str) -> float | None:
+    rendered = ",".join(f'{key}="{value}"' for key, value in labels.items())
+    match = re.search("^" + re.escape(f"{name}{{{rendered}}}") + r" (\S+)$", text, re.MULTILINE)
+    return float(match.group(1)) if match else None
+
+
+async def test_requests_missing_the_same_answer_at_once_share_one_execution(
+    app: App, sessions: sessionmaker[Session], redis_url: str
+) -> None:
+    publish = publisher(sessions, redis_url=redis_url, now=utcnow)
+    import_curated(sessions, after_commit=publish)
+    routes = {"query": ROUTES, "variables": GLM}
+    await app.post(routes)
+    publish((), catalog_changed=True)
+    answer = await app.post(routes)
+    one_execution = list(app.statements)
+    assert _glm_input_prices(answer) == ["0.05"] and one_execution
+
+    publish(())  # every stored answer is stale at once
+    app.statements.clear()
+    answers = await asyncio.gather(*(app.http.post("/graphql", json=routes) for _ in range(20)))
+    assert {a.content for a in answers} == {answer.content}
+    assert app.statements == one_execution  # executed once for the 20
+    assert (await app.post(routes)).content == answer.content and app.statements == []
+
+    # executed by the view: 3; answered by the cache: 19 shared, 1 stored
+    metrics = (await app.http.get("/metrics")).text
+    total = "llmref_graphql_requests_total"
+    assert _sample(metrics, total, operation="Routes", outcome="ok", cache="miss") == 3
+    assert _sample(metrics, total, operation="Routes", outcome="ok", cache="hit") == 20
+    count = "llmref_graphql_request_seconds_count"
+    assert _sample(metrics, count, operation="Routes", cache="hit") == 20
+
+
+async def test_requests_sharing_a_failed_execution_get_its_error_and_the_next_executes(
+    app: App, sessions: sessionmaker[Session], redis_url: str
+) -> None:
+    import_curated(sessions, after_commit=publisher(sessions, redis_url=redis_url, now=utcnow))
+    failures: list[str] = []
+
+    def database_down(*args: Any) -> None:
+        if "offerings" in args[2]:
+            failures.append(args[2])
+            raise ConnectionError("database down")
+
+    routes = {"query": ROUTES, "variables": GLM}
+    engine = app.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", database_down)
+    try:
+        answers = await asyncio.gather(*(app.http.post("/graphql", json=routes) for _ in range(10)))
+    finally:
+        event.remove(engine, "before_cursor_execute", database_down)
+    assert len(failures) == 1  # one execution, failed
+    assert len({a.content for a in answers}) == 1 and "errors" in answers[0].json()
+    assert "etag" not in answers[0].headers
+    assert _glm_input_prices(await app.post(routes)) == ["0.05"] and app.statements
+
+
+def _answer() -> CachedResponse:
+    return ResponseStore().put("k", b'{"data": {}}', generation=1)
+
+
+async def test_a_cancelled_execution_passes_to_a_waiting_request() -> None:
+    flights, key, answer = SingleFlight(), ("k", 1), _answer()
+    started, never = asyncio.Event(), asyncio.Event()
+    runs: list[str] = []
+
+    async def slow() -> Answer:
+        runs.append("slow")
+        started.set()
+        await never.wait()
+        return answer
+
+    async def fast() -> Answer:
+        runs.append("fast")
+        await asyncio.sleep(0)  # as any execution does (I/O)
+        return answer
+
+    first = asyncio.create_task(flights.run(key, slow))
+    await started.wait()
+    waiting = [asyncio.create_task(flights.run(key, fast)) for _ in range(3)]
+    impatient = asyncio.create_task(flights.run(key, fast))
+    await asyncio.sleep(0)
+    impatient.cancel()  # a waiter leaving changes nothing for the others
+    await asyncio.sleep(0)
+    first.cancel()
+    assert await asyncio.gather(*waiting) == [(answer, False), (answer, True), (answer, True)]
+    assert runs == ["slow", "fast"] and first.cancelled() and len(flights) == 0
+
+
+async def test_a_failed_execution_fails_the_requests_waiting_for_it() -> None:
+    flights, key = SingleFlight(), ("k", 1)
+    started, fail = asyncio.Event(), asyncio.Event()
+    runs: list[str] = []
+
+    async def broken() -> Answer:
+        runs.append("broken")
+        started.set()
+        await fail.wait()
+        raise ConnectionError("database down")
+
+    tasks = [asyncio.create_task(flights.run(key, broken))]
+    await started.wait()
+    tasks += [asyncio.create_task(flights.run(key, broken)) for _ in range(3)]
+    await asyncio.sleep(0)
+    fail.set()
+    results = await asyncio.gather(*tasks, return_exceptions=True)
+    assert runs == ["broken"] and len(flights) == 0
+    assert all(isinstance(r, ConnectionError) and str(r) == "database down" for r in results)
+    assert (await flights.run(key, _fast(_answer())))[1] is False  # nothing left behind
+
+
+def _fast(answer: Answer) -> Callable[[], Awaitable[Answer]]:
+    async def execute() -> Answer:
+        return answer
+
+    return execute

@@ -57,7 +57,10 @@ async def test_production_mode_served(tmp_path: Path) -> None:
     assert isinstance(refused, SubscriptionEnded) and refused.code == "RATE_LIMITED"
     assert refused.errors[0]["extensions"]["retryAfterSeconds"] >= 1
     assert "llmref_open_subscriptions 2\n" in metrics
-    assert 'llmref_graphql_requests_total{operation="anonymous",outcome="error"}' in metrics
+    assert (
+        'llmref_graphql_requests_total{operation="anonymous",outcome="error",cache="miss"}'
+        in metrics
+    )
 
     # The server runs in its own process: reading its log here blocks only the test.
     (log,) = tmp_path.glob("serve-*.log")  # noqa: ASYNC240
