@@ -12,11 +12,14 @@ recorded price, kind CHANGED) and call schema.events.publish_pending with the Re
 event. Each client notes time.time() when the `next` message arrives. Latency = receipt -
 publish, for every (subscriber, event) pair; the next event is published once every
 subscriber has the previous one. Two warm-up events per N are not counted. The clients all
-run in this process (one asyncio loop), so their own parsing is part of the figure.
+run in this process (one asyncio loop), so their own parsing is part of the figure. "cpu
+ms/event" is the server process's user + system CPU time over the counted events (from
+/proc), divided by their number: less disturbed by a loaded machine than the latencies.
+The server's pid is printed first, for a profiler (py-spy record -p PID).
 
 Two selections: `slim` (id kind occurredAt previous/current prices: nothing to resolve)
-and `nested` (also model/provider slugs and the offering id, which each subscription loads
-through its own per-event DataLoaders, as the e2e tests select).
+and `nested` (also model/provider slugs and the offering id, loaded through DataLoaders,
+as the e2e tests select).
 """
 
 from __future__ import annotations
