@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 import sys
@@ -212,7 +213,35 @@ def serve(
         finally:
             engine.dispose()
     typer.echo(f"GraphQL at http://{host}:{port}/graphql", err=True)
-    uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=access_log)
+    app = create_app(settings)
+    tune_garbage_collection()
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_config=None,
+        access_log=access_log,
+        # Event messages are a few hundred bytes, sent to every subscriber: compressing each
+        # connection's copy separately cost more CPU per event than anything else per
+        # subscriber (bench/README.md, "Subscription delivery latency").
+        ws_per_message_deflate=False,
+    )
+
+
+YOUNG_COLLECTION_THRESHOLD = 50_000
+"""Allocations between young-generation collections (CPython's default is 700)."""
+
+
+def tune_garbage_collection() -> None:
+    """Fewer, larger collections for a server holding many live objects per websocket:
+    with CPython's defaults, delivering events to 1,000 subscribers set off a young
+    collection every few hundred sends and, every few events, a full one of up to 400 ms
+    that stalled every subscriber at once (bench/README.md, "Subscription delivery
+    latency").
+    What start-up made is frozen: it lives as long as the process, and full collections
+    skip it."""
+    gc.freeze()
+    gc.set_threshold(YOUNG_COLLECTION_THRESHOLD, 20, 20)
 
 
 CELERY_ARGS = {"allow_extra_args": True, "ignore_unknown_options": True}

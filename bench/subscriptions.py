@@ -12,11 +12,14 @@ recorded price, kind CHANGED) and call schema.events.publish_pending with the Re
 event. Each client notes time.time() when the `next` message arrives. Latency = receipt -
 publish, for every (subscriber, event) pair; the next event is published once every
 subscriber has the previous one. Two warm-up events per N are not counted. The clients all
-run in this process (one asyncio loop), so their own parsing is part of the figure.
+run in this process (one asyncio loop), so their own parsing is part of the figure. "cpu
+ms/event" is the server process's user + system CPU time over the counted events (from
+/proc), divided by their number: less disturbed by a loaded machine than the latencies.
+The server's pid is printed first, for a profiler (py-spy record -p PID).
 
 Two selections: `slim` (id kind occurredAt previous/current prices: nothing to resolve)
-and `nested` (also model/provider slugs and the offering id, which each subscription loads
-through its own per-event DataLoaders, as the e2e tests select).
+and `nested` (also model/provider slugs and the offering id, loaded through DataLoaders,
+as the e2e tests select).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import resource
 import statistics
 import sys
@@ -180,8 +184,14 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far, from /proc/<pid>/stat."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 async def measure(
-    base: str, publisher: Publisher, subscribers: int, events: int, selection: str
+    base: str, server_pid: int, publisher: Publisher, subscribers: int, events: int, selection: str
 ) -> dict[str, Any]:
     clients = Clients(base, SELECTIONS[selection])
     await clients.open(subscribers)
@@ -190,6 +200,8 @@ async def measure(
         latencies: list[float] = []
         last_receipts: list[float] = []
         for index in range(WARM_UP_EVENTS + events):
+            if index == WARM_UP_EVENTS:
+                cpu_before = cpu_seconds(server_pid)
             event_id = await asyncio.to_thread(publisher.publish_one)
             await clients.wait_for(event_id, timeout=120)
             if index >= WARM_UP_EVENTS:
@@ -198,6 +210,7 @@ async def measure(
                 latencies += arrivals
                 last_receipts.append(max(arrivals))
             await asyncio.sleep(0.05)
+        server_cpu = cpu_seconds(server_pid) - cpu_before
     finally:
         await clients.close()
     await wait_subscribers(base, 0, timeout=60)
@@ -210,16 +223,22 @@ async def measure(
         "p99": percentile(latencies, 0.99) * 1000,
         "max": max(latencies) * 1000,
         "last_p50": statistics.median(last_receipts) * 1000,
+        "cpu": server_cpu / events * 1000,
     }
 
 
 async def run_all(
-    base: str, publisher: Publisher, counts: list[int], events: int, selections: list[str]
+    base: str,
+    server_pid: int,
+    publisher: Publisher,
+    counts: list[int],
+    events: int,
+    selections: list[str],
 ) -> list[dict[str, Any]]:
     rows = []
     for selection in selections:
         for count in counts:
-            row = await measure(base, publisher, count, events, selection)
+            row = await measure(base, server_pid, publisher, count, events, selection)
             print(
                 f"  {selection} x {count}: p50 {row['p50']:.1f} ms, p99 {row['p99']:.1f} ms",
                 file=sys.stderr,
@@ -252,19 +271,23 @@ def main() -> None:
         }
         publisher = Publisher(database_url, redis_url)
         try:
-            with serving(Path(scratch), env) as (_service, base):
-                rows = asyncio.run(run_all(base, publisher, counts, args.events, selections))
+            with serving(Path(scratch), env) as (service, base):
+                print(f"server pid {service.pid}", file=sys.stderr)
+                rows = asyncio.run(
+                    run_all(base, service.pid, publisher, counts, args.events, selections)
+                )
         finally:
             publisher.close()
 
     print(
         f"{'selection':<10}{'subscribers':>12}{'events':>8}{'samples':>9}"
-        f"{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}{'last p50 ms':>13}"
+        f"{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}{'last p50 ms':>13}{'cpu ms/event':>14}"
     )
     for row in rows:
         print(
             f"{row['selection']:<10}{row['subscribers']:>12}{row['events']:>8}{row['samples']:>9}"
             f"{row['p50']:>9.1f}{row['p99']:>9.1f}{row['max']:>9.1f}{row['last_p50']:>13.1f}"
+            f"{row['cpu']:>14.1f}"
         )
 
 

@@ -11,11 +11,13 @@ from graphql.validation import ASTValidationRule, NoSchemaIntrospectionCustomRul
 from strawberry.extensions import AddValidationRules, SchemaExtension
 from strawberry.extensions.max_aliases import create_validator as max_aliases_rule
 from strawberry.extensions.query_depth_limiter import create_validator as max_depth_rule
+from strawberry.extensions.runner import SchemaExtensionsRunner
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from api.graphql.errors import MaskUnexpectedErrors, log_errors
+from api.graphql.extension_runner import ExtensionsRunner
 from api.graphql.http import OperationName
 from api.graphql.limits import DocumentCache, DocumentLimits
 from api.graphql.ops import Mutation, OpsQuery
@@ -31,6 +33,11 @@ RootQuery = merge_types("Query", (Query, OpsQuery))
 
 
 class LlmrefSchema(strawberry.Schema):
+    def create_extensions_runner(
+        self, execution_context: ExecutionContext, extensions: list[SchemaExtension]
+    ) -> SchemaExtensionsRunner:
+        return ExtensionsRunner(execution_context=execution_context, extensions=extensions)
+
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator
 from datetime import UTC, datetime
+from functools import lru_cache
 
 import strawberry
 from graphql import GraphQLError
@@ -24,6 +25,12 @@ def _emit(info: Info[Context, None], item: Delivered) -> PriceChangeEventType:
     now = datetime.now(UTC)
     info.context.now = now
     info.context.loaders = create_loaders(info.context.sessions, now)
+    return _event_type(item)
+
+
+@lru_cache(maxsize=64)
+def _event_type(item: Delivered) -> PriceChangeEventType:
+    """One object per delivered event for all the subscribers the hub hands it to."""
     return PriceChangeEventType.from_row(item.event)
 
 
