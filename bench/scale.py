@@ -41,6 +41,7 @@ import argparse
 import asyncio
 import json
 import socket
+import statistics
 import sys
 import tempfile
 import threading
@@ -377,17 +378,40 @@ def explain(url: str, statement: str, parameters: Any) -> str:
     return "\n".join(row[0] for row in rows)
 
 
-async def requests(url: str, bodies: list[str]) -> None:
+async def requests(url: str, bodies: list[str], repeat: int = 1) -> list[tuple[float, float]]:
+    """Each body ``repeat`` times through the app in process, caches bypassed; the wall
+    and CPU seconds of each request."""
     from tests.conftest import app_settings, asgi_client
 
+    timings = []
     async with asgi_client(app_settings(url)) as http:
         for body in bodies:
-            answer = await http.post(
-                "/graphql",
-                content=body,
-                headers={"content-type": "application/json", "Cache-Control": "no-cache"},
-            )
-            assert answer.status_code == 200 and "errors" not in answer.json(), answer.text
+            for _ in range(repeat):
+                started, cpu = time.perf_counter(), time.process_time()
+                answer = await http.post(
+                    "/graphql",
+                    content=body,
+                    headers={"content-type": "application/json", "Cache-Control": "no-cache"},
+                )
+                timings.append((time.perf_counter() - started, time.process_time() - cpu))
+                assert answer.status_code == 200 and "errors" not in answer.json(), answer.text
+    return timings
+
+
+def in_process(args: argparse.Namespace) -> None:
+    """Median wall and CPU ms per cold request in process: on a shared machine CPU time
+    moves less with the load than wrk's latencies."""
+    cases = [(f"cold comparison {pair}", comparison_body(pair)) for pair in args.pair]
+    cases.append(("models(first: 50)", models_body()))
+    asyncio.run(requests(args.url, [body for _, body in cases]))  # imports, parse caches
+    print(
+        f"{'case (in process, ' + str(args.repeat) + ' requests)':<52}{'wall p50':>10}{'cpu p50':>10}"
+    )
+    for name, body in cases:
+        timings = asyncio.run(requests(args.url, [body], args.repeat))
+        wall = statistics.median(wall for wall, _ in timings) * 1000
+        cpu = statistics.median(cpu for _, cpu in timings) * 1000
+        print(f"{name:<52}{wall:>8.1f}ms{cpu:>8.1f}ms")
 
 
 def show(url: str, title: str, statements: list[Statement]) -> None:
@@ -446,6 +470,10 @@ def main() -> None:
     benching.add_argument("url")
     benching.add_argument("--seconds", type=int, default=8)
     benching.add_argument("--pair", action="append")
+    timing = commands.add_parser("inprocess", help="cold requests in process: wall and CPU")
+    timing.add_argument("url")
+    timing.add_argument("--pair", action="append")
+    timing.add_argument("--repeat", type=int, default=50)
     explaining = commands.add_parser("explain", help="statements and their plans")
     explaining.add_argument("url")
     explaining.add_argument("--pair", action="append")
@@ -456,7 +484,7 @@ def main() -> None:
         generate(args)
         return
     args.pair = args.pair or [REAL_PAIR]
-    bench(args) if args.command == "bench" else explain_all(args)
+    {"bench": bench, "inprocess": in_process, "explain": explain_all}[args.command](args)
 
 
 if __name__ == "__main__":

@@ -34,7 +34,15 @@ class ObservedPrice(PriceColumns, Base):
     """A price as one source (a feed, or the curated file) states it for one route."""
 
     __tablename__ = "observed_prices"
-    __table_args__ = (Index(None, "offering_id", "source"),)
+    __table_args__ = (
+        Index(None, "offering_id", "source"),
+        Index(
+            "ix_observed_prices_scheduled",
+            "offering_id",
+            postgresql_where=text("stated_from IS NOT NULL"),
+            sqlite_where=text("stated_from IS NOT NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     offering_id: Mapped[int] = mapped_column(ForeignKey("offerings.id"))
