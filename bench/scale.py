@@ -3,6 +3,7 @@
 Usage:
   .venv/bin/python bench/scale.py generate URL [--factor 100] [--history 10000000]
   .venv/bin/python bench/scale.py bench URL [--seconds 8] [--pair a,b]...
+  .venv/bin/python bench/scale.py inprocess URL [--repeat 50] [--pair a,b]...
   .venv/bin/python bench/scale.py explain URL [--pair a,b] [--feed litellm]
 
 `generate` creates the PostgreSQL database URL names when it is missing and refuses one
@@ -26,6 +27,10 @@ bypassed (`Cache-Control: no-cache`): the whole-page comparison of each pair
 (bench/comparison_query.graphql) and models(first: 50) with offerings and prices
 (bench/models_query.graphql).
 
+`inprocess` sends the same requests to the app in process (httpx over ASGI) and reports
+the median wall and CPU milliseconds per request: on a shared machine the process's CPU
+time moves far less with the load than wrk's latencies.
+
 `explain` runs the same requests in process and a full re-apply of one feed's bundled
 snapshot (its records in new bytes, as bench/ingest.py's "same rec." column), records
 every SQL statement with its time, and prints EXPLAIN (ANALYZE, BUFFERS) of each SELECT
@@ -40,7 +45,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import socket
 import statistics
 import sys
 import tempfile
@@ -60,6 +64,7 @@ from sqlalchemy.orm import Session, sessionmaker
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.comparison import BIN, QUERY, serving, wrk
+from bench.harness import free_port
 from schema.catalog.importer import import_curated
 from schema.db.engine import make_engine, make_sessionmaker
 from schema.feeds.sources import KNOWN_FEEDS, bundled_path, read_snapshot_file
@@ -303,12 +308,6 @@ def comparison_body(pair: str) -> str:
 
 def models_body() -> str:
     return json.dumps({"query": MODELS_QUERY, "variables": {"first": 50}})
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def bench(args: argparse.Namespace) -> None:
