@@ -219,15 +219,21 @@ def ensure_database(url: str) -> None:
 
 
 def load_real_catalog(url: str) -> None:
-    """Migrate; refuse a database that holds models; load the offline catalog."""
-    upgrade(url)
+    """Refuse a database that holds models (before touching it); migrate; load the
+    offline catalog."""
     with psycopg.connect(psycopg_url(url)) as connection:
-        models = connection.execute("SELECT count(*) FROM llm_models").fetchone()
+        found = connection.execute("SELECT to_regclass('llm_models') IS NOT NULL").fetchone()
+        models = (
+            connection.execute("SELECT count(*) FROM llm_models").fetchone()
+            if found and found[0]
+            else None
+        )
     if models and models[0]:
         raise SystemExit(
             f"{make_url(url).database} already holds {models[0]} models: give an empty "
             "database (drop it, or name another; generate creates it)"
         )
+    upgrade(url)
     started = time.perf_counter()
     engine = make_engine(url)
     sessions = make_sessionmaker(engine)
