@@ -27,6 +27,7 @@ import argparse
 import json
 import os
 import shutil
+import socket
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -55,7 +56,14 @@ WARM = "(a) warm comparison"
 EXECUTED = "(b) executed models(first: 50)"
 COLD = "(c) cold comparison"
 COLD_ONE = "(c) cold comparison, 1 connection"
-PORTS = {"llmref": 8801, "apollo": 8802, "apollo+redis cache": 8803, "ceiling": 8804}
+
+
+def free_port() -> int:
+    """A port nothing listens on now (the OS picks it), so that runs beside other
+    benchmarks or test servers do not collide."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def comparison_body() -> str:
@@ -106,21 +114,24 @@ def main() -> None:
         apollo_redis = stack.enter_context(redis_database((3, 2)))
         url = stack.enter_context(offline_catalog_database())
         env = {"LLMREF_DATABASE_URL": url, "LLMREF_REDIS_URL": llmref_redis}
-        serve = [str(BIN / "llmref"), "serve", "--no-access-log", "--port"]
-        bases = {"llmref": stack.enter_context(serving([*serve, "8801"], env, PORTS["llmref"]))}
+        ports = {
+            name: free_port() for name in ("llmref", "apollo", "apollo+redis cache", "ceiling")
+        }
+        serve = [str(BIN / "llmref"), "serve", "--no-access-log", "--port", str(ports["llmref"])]
+        bases = {"llmref": stack.enter_context(serving(serve, env, ports["llmref"]))}
         data = scratch / "data.json"
         body_path = scratch / "comparison.json"
         body_path.write_bytes(export(bases["llmref"], data))
-        bases["apollo"] = stack.enter_context(apollo(data, PORTS["apollo"], "execute", ""))
+        bases["apollo"] = stack.enter_context(apollo(data, ports["apollo"], "execute", ""))
         bases["apollo+redis cache"] = stack.enter_context(
-            apollo(data, PORTS["apollo+redis cache"], "redis-cache", apollo_redis)
+            apollo(data, ports["apollo+redis cache"], "redis-cache", apollo_redis)
         )
         ceiling = [str(BIN / "uvicorn"), "bench.ceiling:app", "--no-access-log", "--port"]
         bases["ceiling"] = stack.enter_context(
             serving(
-                [*ceiling, str(PORTS["ceiling"]), "--log-level", "warning"],
+                [*ceiling, str(ports["ceiling"]), "--log-level", "warning"],
                 {"LLMREF_CEILING_BODY": str(body_path)},
-                PORTS["ceiling"],
+                ports["ceiling"],
             )
         )
         everyone = ["llmref", "apollo+redis cache", "apollo", "ceiling"]

@@ -13,7 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from schema.domain.costs import DEFAULT_TRAFFIC, monthly_cost
@@ -121,32 +121,45 @@ class _Catalog:
             .where(ModelAlias.source == CURATED)
         ):
             curated[slug].append(name)
-        rows = list(session.scalars(select(LlmModel)))
         self.resolution = _resolved(
-            self.records_by_feed, identity, curated=curated, existing=[row.slug for row in rows]
+            self.records_by_feed,
+            identity,
+            curated=curated,
+            existing=list(session.scalars(select(LlmModel.slug))),
         )
         self.providers = {row.slug: row for row in session.scalars(select(Provider))}
         self.organizations = {row.slug: row for row in session.scalars(select(Organization))}
-        self.models = self._sync_models(rows, set(curated))
+        self.models = self._sync_models(set(curated))
         self._matched: dict[str, list[_Matched]] = {}
 
-    def _sync_models(self, rows: list[LlmModel], curated: set[str]) -> dict[str, LlmModel]:
+    def _sync_models(self, curated: set[str]) -> dict[str, LlmModel]:
         """One row per resolved model. A model keeps the row with its slug; else it takes
         over a row that held its names before (renamed: new evidence changed which name
         is the model's slug); rows that held its names besides are merged into it (new
         evidence tied them). Name and creator follow the evidence, except for curated
-        models (the curated file says)."""
-        by_slug = {row.slug: row for row in rows}
-        by_id = {row.id: row for row in rows}
+        models (the curated file says). Only those rows are loaded: the catalog may hold
+        many more models than the feeds name."""
+        specs = self.resolution.models
         held_by = {
             (source, key): model_id
             for key, source, model_id in self.session.execute(
                 select(ModelAlias.key, ModelAlias.source, ModelAlias.model_id).where(
-                    ModelAlias.source != CURATED
+                    ModelAlias.source.in_(self.records_by_feed.keys() - {CURATED})
                 )
             )
         }
-        specs = self.resolution.models
+        named = {slug for spec in specs.values() for slug in (spec.slug, *spec.existing)}
+        held = {
+            model_id
+            for spec in specs.values()
+            for item in spec.listings
+            if (model_id := held_by.get((item.feed, alias_key(item.record.provider_model_id))))
+        }
+        rows = self.session.scalars(
+            select(LlmModel).where(or_(LlmModel.slug.in_(named), LlmModel.id.in_(held)))
+        ).all()
+        by_slug = {row.slug: row for row in rows}
+        by_id = {row.id: row for row in rows}
         models = {slug: by_slug[slug] for slug in specs if slug in by_slug}
         claimed = {row.id for row in models.values()}
         for slug, spec in specs.items():
@@ -361,7 +374,13 @@ def _apply_feed(
     touched = sync_listings(session, source=source, listed=listed, now=now)
     refresh_offerings(session, touched, now=stated)
     guard = PriceGuard(
-        session, source=source, now=now, stated_at=stated, run_id=run_id, factor=factor
+        session,
+        desired.keys(),
+        source=source,
+        now=now,
+        stated_at=stated,
+        run_id=run_id,
+        factor=factor,
     )
     changed = replace_observations(
         session,
@@ -423,7 +442,9 @@ def _ensure_offerings(
     ids: dict[RouteKey, int] = {
         (model_id, provider_id, region): offering_id
         for offering_id, model_id, provider_id, region in session.execute(
-            select(Offering.id, Offering.model_id, Offering.provider_id, Offering.region)
+            select(Offering.id, Offering.model_id, Offering.provider_id, Offering.region).where(
+                Offering.model_id.in_({model_id for model_id, _, _ in routes})
+            )
         )
     }
     added: dict[RouteKey, Offering] = {}

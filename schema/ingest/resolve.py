@@ -296,19 +296,34 @@ def resolve(
     groups = _Groups()
     notes: list[NameNote] = []
     anchors: dict[str, tuple[str, bool]] = {}
+    curated_names = {
+        slug: [f"k:{normalise(alias_key(name).rsplit('/', 1)[-1])}" for name in [slug, *names]]
+        for slug, names in curated.items()
+    }
+    aliases = [
+        (f"k:{normalise(target)}", f"k:{normalise(name)}")
+        for target, names in identity.curated_aliases.items()
+        for name in names
+    ]
+    edges = [*_provider_dated_ties(listings), *_guarded_edges(listings)]
+    named = {listing.own for listing in listings} | {node for _, node in edges}
+    named |= {node for nodes in curated_names.values() for node in nodes}
+    named |= {node for pair in aliases for node in pair}
     for slug in existing:
-        anchors[f"c:{slug}"] = (slug, False)
-        groups.union(f"c:{slug}", f"k:{slug}")
-    for slug, names in curated.items():
+        # a model no name can reach stays a group of its own: leaving it out changes
+        # nothing, and a large catalog holds many more models than the feeds name
+        if f"k:{slug}" in named or slug in curated:
+            anchors[f"c:{slug}"] = (slug, False)
+            groups.union(f"c:{slug}", f"k:{slug}")
+    for slug, nodes in curated_names.items():
         anchors[f"c:{slug}"] = (slug, True)
-        for name in [slug, *names]:
-            groups.union(f"c:{slug}", f"k:{normalise(alias_key(name).rsplit('/', 1)[-1])}")
-    for target, names in identity.curated_aliases.items():
-        for name in names:
-            groups.union(f"k:{normalise(target)}", f"k:{normalise(name)}")
+        for node in nodes:
+            groups.union(f"c:{slug}", node)
+    for first, second in aliases:
+        groups.union(first, second)
     for listing in listings:
         groups.add(listing)
-    for listing, node in [*_provider_dated_ties(listings), *_guarded_edges(listings)]:
+    for listing, node in edges:
         if groups.find(listing.own) == groups.find(node):
             continue  # joined already: nothing to check
         reason = identity.distinct_reason(listing, node) or groups.conflict(listing.own, node)

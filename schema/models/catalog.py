@@ -9,11 +9,13 @@ from sqlalchemy import (
     Boolean,
     Date,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
     UniqueConstraint,
     false,
+    func,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -61,6 +63,11 @@ class LlmModel(Base):
     creator: Mapped[Organization | None] = relationship(lazy="raise")
 
 
+Index("ix_llm_models_lower_name_slug", func.lower(LlmModel.name), LlmModel.slug)
+"""The models list's default order (schema/queries/catalog.py): a page of a large catalog
+reads 50 index entries instead of sorting every model."""
+
+
 class ModelAlias(Base):
     """A name under which a feed or provider lists a model. ``key`` is the lookup form."""
 
@@ -73,7 +80,8 @@ class ModelAlias(Base):
     )
     name: Mapped[str] = mapped_column(String(300))
     key: Mapped[str] = mapped_column(String(300), index=True)
-    source: Mapped[str] = mapped_column(String(100))
+    source: Mapped[str] = mapped_column(String(100), index=True)
+    """A feed's ingest reads and rewrites its own aliases (schema/ingest/apply.py)."""
 
     model: Mapped[LlmModel] = relationship(lazy="raise")
 
@@ -171,7 +179,7 @@ class FactSource(Base):
         ForeignKey("llm_models.id", ondelete="CASCADE"), index=True
     )
     source: Mapped[str] = mapped_column(String(200))
-    origin: Mapped[str] = mapped_column(String(100))
+    origin: Mapped[str] = mapped_column(String(100), index=True)
     url: Mapped[str | None] = mapped_column(String(500))
     field: Mapped[str | None] = mapped_column(String(100))
     value: Mapped[str | None] = mapped_column(Text)

@@ -34,11 +34,20 @@ class ObservedPrice(PriceColumns, Base):
     """A price as one source (a feed, or the curated file) states it for one route."""
 
     __tablename__ = "observed_prices"
-    __table_args__ = (Index(None, "offering_id", "source"),)
+    __table_args__ = (
+        Index(None, "offering_id", "source"),
+        Index(
+            "ix_observed_prices_scheduled",
+            "offering_id",
+            postgresql_where=text("stated_from IS NOT NULL"),
+            sqlite_where=text("stated_from IS NOT NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     offering_id: Mapped[int] = mapped_column(ForeignKey("offerings.id"))
-    source: Mapped[str] = mapped_column(String(100))
+    source: Mapped[str] = mapped_column(String(100), index=True)
+    """A feed's ingest reads and replaces its own observations (schema/services/prices.py)."""
     dated: Mapped[bool] = mapped_column(Boolean, default=False)
     """True for a price of the source's dated list (it states a start or an end); False for
     an undated current price, which takes effect at its snapshot's data date."""

@@ -12,6 +12,7 @@ observation again holds nothing new, nor does one that ops already rejected.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection
 from datetime import datetime
 from decimal import Decimal
 
@@ -51,11 +52,13 @@ def _state(price: ObservedPrice | PriceObservation, source: str, since: datetime
 
 
 class PriceGuard:
-    """Decides, for one feed's snapshot, which new prices are applied and which are held."""
+    """Decides, for one feed's snapshot, which new prices are applied and which are held;
+    ``offering_ids``: the routes the snapshot prices (the only ones it is asked about)."""
 
     def __init__(
         self,
         session: Session,
+        offering_ids: Collection[int],
         *,
         source: str,
         now: datetime,
@@ -72,7 +75,7 @@ class PriceGuard:
             factor,
         )
         self.held = 0
-        self._model_of, self._others = _other_sources_prices(session, source, now)
+        self._model_of, self._others = _other_sources_prices(session, offering_ids, source, now)
         holds = session.scalars(
             select(HeldPriceChange)
             .where(
@@ -144,25 +147,29 @@ class PriceGuard:
 
 
 def _other_sources_prices(
-    session: Session, source: str, now: datetime
+    session: Session, offering_ids: Collection[int], source: str, now: datetime
 ) -> tuple[dict[int, int], dict[int, dict[str, list[Decimal]]]]:
-    """Each route's model, and per model the other sources' prices in force now, per part."""
-    model_of = {
-        row.id: row.model_id for row in session.execute(select(Offering.id, Offering.model_id))
-    }
+    """The model of each of ``offering_ids``, and per such model the other sources'
+    prices in force now on any of its routes, per part."""
+    model_of: dict[int, int] = dict(
+        session.execute(
+            select(Offering.id, Offering.model_id).where(Offering.id.in_(offering_ids))
+        ).all()
+    )
     others: dict[int, dict[str, list[Decimal]]] = defaultdict(lambda: defaultdict(list))
-    rows = session.scalars(
-        select(ObservedPrice).where(
+    rows = session.execute(
+        select(Offering.model_id, *(getattr(ObservedPrice, name) for _label, name in PARTS))
+        .join(Offering, Offering.id == ObservedPrice.offering_id)
+        .where(
+            Offering.model_id.in_(set(model_of.values())),
             ObservedPrice.source != source,
             ObservedPrice.effective_from <= now,
             (ObservedPrice.effective_to.is_(None)) | (ObservedPrice.effective_to > now),
         )
     )
-    for row in rows:
-        model_id = model_of.get(row.offering_id)
-        for _label, name in PARTS:
-            amount = getattr(row, name)
-            if model_id is not None and amount is not None:
+    for model_id, *amounts in rows:
+        for (_label, name), amount in zip(PARTS, amounts, strict=True):
+            if amount is not None:
                 others[model_id][name].append(amount)
     return model_of, others
 
