@@ -3,6 +3,7 @@ build the facts from the catalog and resolve them (schema.domain.comparison)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -88,10 +89,10 @@ async def compare(
         cached = await cache.get(key)
         if cached is not None:
             return Resolved(loads(ComparisonAnswer, cached), by_slug)
-    facts = await load_model_facts(loaders, asked)
+    facts, related = await asyncio.gather(
+        load_model_facts(loaders, asked), related_links(sessions, loaders, asked)
+    )
     comparison = resolve_comparison(facts, traffic, now=now)
-    async with sessions() as session:
-        related = await related_links(session, asked)
     answer = ComparisonAnswer(comparison, related)
     if key is not None:
         await cache.set(key, dumps(answer))
@@ -99,34 +100,33 @@ async def compare(
 
 
 async def load_model_facts(loaders: Loaders, models: Sequence[LlmModel]) -> list[ModelFacts]:
-    """Everything the comparison rules need, through the request's loaders (batched)."""
+    """Everything the comparison rules need, through the request's loaders (batched): the
+    reads that do not depend on each other run at the same time, in two rounds. The rows
+    read are kept in the loaders, so the fields resolved afterwards do not read them again."""
     ids = [model.id for model in models]
-    offerings = await loaders.offerings_by_model_id.load_many(ids)
-    all_offerings = [offering for group in offerings for offering in group]
-    prices = dict(
-        zip(
-            [o.id for o in all_offerings],
-            await loaders.current_price_by_offering_id.load_many([o.id for o in all_offerings]),
-            strict=True,
-        )
+    for model in models:
+        loaders.model_by_id.prime(model.id, model)
+    offerings, creators, scores, reviewed = await asyncio.gather(
+        loaders.offerings_by_model_id.load_many(ids),
+        loaders.organization_by_id.load_many([m.creator_id or 0 for m in models]),
+        loaders.scores_by_model_id.load_many(ids),
+        loaders.last_reviewed_by_model_id.load_many(ids),
     )
-    providers = {
-        row.id: row
-        for row in await loaders.provider_by_id.load_many(
-            sorted({o.provider_id for o in all_offerings})
-        )
-        if row is not None
-    }
-    creators = await loaders.organization_by_id.load_many([m.creator_id or 0 for m in models])
-    scores = await loaders.scores_by_model_id.load_many(ids)
-    benchmarks = {
-        row.id: row
-        for row in await loaders.benchmark_by_id.load_many(
+    all_offerings = [offering for group in offerings for offering in group]
+    for offering in all_offerings:
+        loaders.offering_by_id.prime(offering.id, offering)
+    price_rows, provider_rows, benchmark_rows = await asyncio.gather(
+        loaders.current_price_by_offering_id.load_many([o.id for o in all_offerings]),
+        loaders.provider_by_id.load_many(sorted({o.provider_id for o in all_offerings})),
+        loaders.benchmark_by_id.load_many(
             sorted({score.benchmark_id for group in scores for score in group})
-        )
-        if row is not None
-    }
-    reviewed = await loaders.last_reviewed_by_model_id.load_many(ids)
+        ),
+    )
+    prices = dict(zip([o.id for o in all_offerings], price_rows, strict=True))
+    providers = {row.id: row for row in provider_rows if row is not None}
+    for provider in providers.values():
+        loaders.provider_by_slug.prime(provider.slug, provider)
+    benchmarks = {row.id: row for row in benchmark_rows if row is not None}
     facts = []
     for model, routes, creator, model_scores, last in zip(
         models, offerings, creators, scores, reviewed, strict=True
@@ -186,21 +186,25 @@ def _price_facts(price: PriceState | None) -> PriceFacts | None:
 
 
 async def related_links(
-    session: AsyncSession, models: Sequence[LlmModel]
+    sessions: async_sessionmaker[AsyncSession], loaders: Loaders, models: Sequence[LlmModel]
 ) -> tuple[RelatedLink, ...]:
     """Comparisons one step away: each model swapped for a sibling from its creator, the
-    nearest in context window (then the newest)."""
+    nearest in context window (then the newest). The siblings read are kept in the
+    loaders for the links' model fields."""
     creator_ids = {model.creator_id for model in models if model.creator_id is not None}
     if not creator_ids:
         return ()
     asked_ids = {model.id for model in models}
-    siblings = list(
-        await session.scalars(
-            select(LlmModel).where(
-                LlmModel.creator_id.in_(creator_ids), LlmModel.id.not_in(asked_ids)
+    async with sessions() as session:
+        siblings = list(
+            await session.scalars(
+                select(LlmModel).where(
+                    LlmModel.creator_id.in_(creator_ids), LlmModel.id.not_in(asked_ids)
+                )
             )
         )
-    )
+    for sibling in siblings:
+        loaders.model_by_id.prime(sibling.id, sibling)
     links: list[RelatedLink] = []
     for position, model in enumerate(models):
         own = [s for s in siblings if s.creator_id == model.creator_id]

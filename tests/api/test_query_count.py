@@ -109,3 +109,32 @@ async def test_the_page_loads_what_its_offerings_are_asked_for(
     assert statements == expected
     if query == THROUGH_FRAGMENTS:
         assert [route["price"]["inputPerMTok"] for route in offerings[0]] == ["1", "2"]
+
+
+COMPARISON = """{ comparison(models: ["m000", "m001"]) { ... on Comparison {
+  models { slug } monthlyCosts { offering { providerModelId provider { slug } } }
+  switchFriction { sharedProviders { slug } } related { models { slug } } } } }"""
+
+
+async def test_a_cold_comparison_reads_each_row_once(
+    sessions: sessionmaker[Session], settings: Settings
+) -> None:
+    """The rows the comparison's facts were built from (models, routes, providers, the
+    creator's other models) answer the fields resolved afterwards: no second read."""
+    _add_catalog(sessions, 3)
+    with sessions.begin() as session:  # m002 becomes m000's sibling: a related comparison
+        models = {m.slug: m for m in session.query(LlmModel)}
+        models["m002"].creator_id = models["m000"].creator_id
+    statements, body = await _count_statements(settings, COMPARISON)
+    assert "errors" not in body, body
+    comparison = body["data"]["comparison"]
+    assert [m["slug"] for m in comparison["models"]] == ["m000", "m001"]
+    assert {c["offering"]["provider"]["slug"] for c in comparison["monthlyCosts"]} == {"p0"}
+    assert comparison["switchFriction"][0]["sharedProviders"] == [{"slug": "p0"}, {"slug": "p1"}]
+    assert [[m["slug"] for m in link["models"]] for link in comparison["related"]] == [
+        ["m002", "m001"]
+    ]
+    # aliases, then models by name; then at once: routes, creators, scores, last reviewed
+    # and the creators' other models; then at once: prices, providers (no scores here, so
+    # no benchmarks). Nothing by offering id, model id or provider slug afterwards.
+    assert statements == 9
