@@ -25,7 +25,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from schema.auth import select_active_keys
 from schema.db.base import Base
-from schema.domain.prices import PriceState
+from schema.domain.prices import PriceState, stored_state
 from schema.models import (
     ApiKey,
     Benchmark,
@@ -146,20 +146,7 @@ def _current_prices(now: datetime) -> Fetch[int, PriceState]:
             Price.confirmed_at,
             Price.tiers_source,
         )
-        return {
-            row.offering_id: PriceState(
-                input_per_mtok=row.input_per_mtok,
-                output_per_mtok=row.output_per_mtok,
-                cached_input_per_mtok=row.cached_input_per_mtok,
-                tiers=tuple(row.tiers),
-                source=row.source,
-                effective_from=row.effective_from,
-                stated_at=row.stated_at,
-                confirmed_at=row.confirmed_at,
-                tiers_source=row.tiers_source,
-            )
-            for row in await session.execute(statement)
-        }
+        return {row.offering_id: stored_state(row) for row in await session.execute(statement)}
 
     return fetch
 

@@ -101,6 +101,35 @@ class PriceState:
         return PriceValue.of(self)
 
 
+class StoredPrice(Protocol):
+    """What a stored price in force gives (Price rows, and rows selected with its columns)."""
+
+    input_per_mtok: Decimal | None
+    output_per_mtok: Decimal | None
+    cached_input_per_mtok: Decimal | None
+    tiers: Any
+    source: str
+    effective_from: datetime
+    stated_at: datetime | None
+    confirmed_at: datetime | None
+    tiers_source: str | None
+
+
+def stored_state(row: StoredPrice) -> PriceState:
+    """The state a stored price shows."""
+    return PriceState(
+        row.input_per_mtok,
+        row.output_per_mtok,
+        row.cached_input_per_mtok,
+        tuple(row.tiers),
+        row.source,
+        row.effective_from,
+        row.stated_at,
+        row.confirmed_at,
+        row.tiers_source,
+    )
+
+
 class Observation(Protocol):
     """What the timeline needs of a stored observation (ObservedPrice rows fit)."""
 

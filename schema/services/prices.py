@@ -20,6 +20,7 @@ from schema.domain.prices import (
     Segment,
     resolve_timeline,
     state_at,
+    stored_state,
 )
 from schema.models import (
     LlmModel,
@@ -435,18 +436,7 @@ def serialize_event_ids(session: Session) -> None:
 
 
 def _segment_of(row: Price) -> Segment:
-    state = PriceState(
-        row.input_per_mtok,
-        row.output_per_mtok,
-        row.cached_input_per_mtok,
-        tuple(row.tiers),
-        row.source,
-        row.effective_from,
-        row.stated_at,
-        row.confirmed_at,
-        row.tiers_source,
-    )
-    return Segment(state=state, end=row.effective_to)
+    return Segment(state=stored_state(row), end=row.effective_to)
 
 
 def _price_row(offering_id: int, segment: Segment, now: datetime) -> Price:
