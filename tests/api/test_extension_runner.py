@@ -34,16 +34,16 @@ class Subscription:
 
 
 async def test_every_result_passes_the_hooks_of_its_own_operations_extensions() -> None:
-    seen: list[tuple[str, int, Any]] = []
+    seen: list[tuple[str, SchemaExtension, Any]] = []
 
     class Recorder(SchemaExtension):
         def on_stream_result(self, result: StreamExecutionResult) -> Iterator[None]:
-            seen.append(("before", id(self), result.data))
+            seen.append(("before", self, result.data))
             yield
-            seen.append(("after", id(self), result.data))
+            seen.append(("after", self, result.data))
 
     schema = LlmrefSchema(query=Query, subscription=Subscription, extensions=[Recorder])
-    per_operation = []
+    per_operation: list[SchemaExtension] = []  # holds the instances, so neither address is reused
     for _ in range(2):
         seen.clear()
         results = await schema.subscribe("subscription { numbers }")
@@ -54,7 +54,7 @@ async def test_every_result_passes_the_hooks_of_its_own_operations_extensions() 
         assert [(when, data) for when, _, data in seen] == [
             (when, {"numbers": n}) for n in range(3) for when in ("before", "after")
         ]
-    assert per_operation[0] != per_operation[1]  # each operation's own extension instance
+    assert per_operation[0] is not per_operation[1]  # each operation's own extension instance
 
 
 async def test_an_unexpected_error_in_a_later_result_is_masked() -> None:
