@@ -18,6 +18,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
+from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
@@ -109,6 +110,26 @@ class LlmrefGraphQL(GuardedGraphQL):
         return orjson.loads(data)
 
 
+class GraphQLFirst:
+    """GET and POST on /graphql go straight to its endpoint, past Starlette's router and
+    exception middleware: the hot path of cached answers. The rest (OPTIONS on /graphql
+    included) goes on to the routes."""
+
+    def __init__(self, app: ASGIApp, endpoint: ASGIApp) -> None:
+        self.app = app
+        self.endpoint = endpoint
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] == "http"
+            and scope["path"] == "/graphql"
+            and scope["method"] in ("GET", "POST")
+        ):
+            await self.endpoint(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
+
+
 def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Starlette:
     """The app. With Redis: Celery workers run the feeds and the cache is shared. Without:
     an embedded runner in this process runs them (unless LLMREF_RUN_FEEDS=false)."""
@@ -174,7 +195,7 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Star
         text = await exposition(metrics, hub, graphql.sessions)
         return Response(text, media_type=CONTENT_TYPE)
 
-    middleware: list[Any] = []
+    middleware: list[Any] = []  # the first listed is the outermost
     if settings.cors_origins:
         middleware.append(
             Middleware(
@@ -184,6 +205,7 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Star
                 allow_headers=["Authorization", "Content-Type"],
             )
         )
+    middleware.append(Middleware(GraphQLFirst, endpoint=endpoint))
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:

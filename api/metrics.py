@@ -10,6 +10,8 @@ hub lag (published events it has not delivered yet); open subscriptions are this
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import re
 from collections import defaultdict
 from collections.abc import Sequence
@@ -36,7 +38,8 @@ class Metrics:
     requests: dict[tuple[str, str, str], int] = field(default_factory=lambda: defaultdict(int))
     """(operation, outcome, cache) -> requests."""
     latency_buckets: dict[tuple[str, str], list[int]] = field(default_factory=dict)
-    """(operation, cache) -> cumulative bucket counts."""
+    """(operation, cache) -> requests per latency bucket (not cumulative: /metrics sums
+    them), the last one past every bound."""
     latency_sum: dict[tuple[str, str], float] = field(default_factory=lambda: defaultdict(float))
     operations: set[str] = field(default_factory=set)
     cache_hits: int = 0
@@ -59,10 +62,7 @@ class Metrics:
         label = self.operation_label(operation)
         self.requests[(label, outcome, cache)] += 1
         buckets = self.latency_buckets.setdefault((label, cache), [0] * (len(LATENCY_BUCKETS) + 1))
-        for index, bound in enumerate(LATENCY_BUCKETS):
-            if seconds <= bound:
-                buckets[index] += 1
-        buckets[-1] += 1
+        buckets[bisect.bisect_left(LATENCY_BUCKETS, seconds)] += 1
         self.latency_sum[(label, cache)] += seconds
 
 
@@ -89,6 +89,27 @@ class CountingCache:
 
     async def close(self) -> None:
         await self.inner.close()
+
+
+def latency_histogram(metrics: Metrics) -> list[str]:
+    """The request latency histogram's lines (cumulative buckets, as Prometheus reads them)."""
+    lines = [
+        "# HELP llmref_graphql_request_seconds GraphQL HTTP request latency by operation name"
+        " and response cache hit or miss.",
+        "# TYPE llmref_graphql_request_seconds histogram",
+    ]
+    for (operation, cache), buckets in sorted(metrics.latency_buckets.items()):
+        cumulative = list(itertools.accumulate(buckets))
+        for bound, value in zip((*LATENCY_BUCKETS, "+Inf"), cumulative, strict=True):
+            labels = _labels(operation=operation, cache=cache, le=str(bound))
+            lines.append(f"llmref_graphql_request_seconds_bucket{labels} {value}")
+        labels = _labels(operation=operation, cache=cache)
+        lines.append(
+            f"llmref_graphql_request_seconds_sum{labels} "
+            f"{metrics.latency_sum[(operation, cache)]:.6f}"
+        )
+        lines.append(f"llmref_graphql_request_seconds_count{labels} {cumulative[-1]}")
+    return lines
 
 
 def _labels(**labels: str) -> str:
@@ -124,21 +145,7 @@ async def exposition(
     for (operation, outcome, cache), value in sorted(metrics.requests.items()):
         labels = _labels(operation=operation, outcome=outcome, cache=cache)
         lines.append(f"llmref_graphql_requests_total{labels} {value}")
-    lines += [
-        "# HELP llmref_graphql_request_seconds GraphQL HTTP request latency by operation name"
-        " and response cache hit or miss.",
-        "# TYPE llmref_graphql_request_seconds histogram",
-    ]
-    for (operation, cache), buckets in sorted(metrics.latency_buckets.items()):
-        for bound, value in zip((*LATENCY_BUCKETS, "+Inf"), buckets, strict=True):
-            labels = _labels(operation=operation, cache=cache, le=str(bound))
-            lines.append(f"llmref_graphql_request_seconds_bucket{labels} {value}")
-        labels = _labels(operation=operation, cache=cache)
-        lines.append(
-            f"llmref_graphql_request_seconds_sum{labels} "
-            f"{metrics.latency_sum[(operation, cache)]:.6f}"
-        )
-        lines.append(f"llmref_graphql_request_seconds_count{labels} {buckets[-1]}")
+    lines += latency_histogram(metrics)
     lines += [
         "# HELP llmref_comparison_cache_requests_total Comparison cache reads by result.",
         "# TYPE llmref_comparison_cache_requests_total counter",

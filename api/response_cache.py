@@ -28,13 +28,14 @@ configured (the embedded default has no generations shared between processes).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import functools
 import hashlib
 import logging
 import time
 import urllib.parse
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import orjson
@@ -66,6 +67,11 @@ MAX_BODY_BYTES = 1 << 20
 """A larger answer is not kept."""
 TTL_SECONDS = 3600
 """Generations keep entries correct; the time limit only bounds how long memory is held."""
+REQUEST_PLANS = 1024
+PLANNED_BYTES = 16 << 10
+"""Plans of the last ``REQUEST_PLANS`` request bodies (or GET query strings) of up to this
+size are kept, so a request repeated byte for byte skips its JSON parse, the document's
+digest and the response key (at most 16 MiB)."""
 HTTP_CACHE_CONTROL = b"public, no-cache"
 """A CDN or browser may keep a GET or persisted-query answer but must revalidate it (with
 If-None-Match) every time: prices can change at any moment."""
@@ -107,7 +113,7 @@ class CatalogGeneration:
         await self._redis.aclose()
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class CachedResponse:
     body: bytes
     etag: bytes
@@ -158,7 +164,7 @@ class ResponseStore:
         return len(self._entries)
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class Uncached:
     """An answer the view gave that is not kept (an error, a status other than 200, a body
     over ``MAX_BODY_BYTES``): the requests that shared its execution get it as it is."""
@@ -211,7 +217,7 @@ class SingleFlight:
         return len(self._flights)
 
 
-@dataclass
+@dataclasses.dataclass(frozen=True)
 class GraphQLHttpRequest:
     method: str
     query: Any
@@ -220,12 +226,13 @@ class GraphQLHttpRequest:
     extensions: Any
 
     @classmethod
-    def parse(cls, scope: Scope, body: bytes) -> GraphQLHttpRequest | None:
-        """The request's parameters, or None for anything but one GraphQL request as JSON
-        (POST) or URL parameters (GET); those go to the GraphQL view as they came."""
+    def parse(cls, method: str, raw: bytes) -> GraphQLHttpRequest | None:
+        """The parameters of a POST body or a GET query string, or None for anything but
+        one GraphQL request as JSON (POST) or URL parameters (GET); those go to the GraphQL
+        view as they came."""
         try:
-            if scope["method"] == "POST":
-                data = orjson.loads(body)
+            if method == "POST":
+                data = orjson.loads(raw)
                 if not isinstance(data, dict):
                     return None
                 return cls(
@@ -235,7 +242,7 @@ class GraphQLHttpRequest:
                     data.get("operationName"),
                     data.get("extensions"),
                 )
-            params = dict(urllib.parse.parse_qsl(scope["query_string"].decode()))
+            params = dict(urllib.parse.parse_qsl(raw.decode()))
             return cls(
                 "GET",
                 params.get("query"),
@@ -266,6 +273,17 @@ class GraphQLHttpRequest:
         return {**scope, "query_string": urllib.parse.urlencode(params).encode()}, b""
 
 
+class Plan(NamedTuple):
+    """What a request asks, worked out from its bytes alone (the caller's headers and the
+    persisted-query store are looked at per request)."""
+
+    request: GraphQLHttpRequest
+    cacheable: Cacheable | None
+    """The document's digest when its answer may be kept, else None."""
+    key: str | None
+    """The response key when ``cacheable`` is set."""
+
+
 class ResponseCachingGraphQL:
     """The /graphql HTTP endpoint: persisted queries, then the response cache, in front of
     the GraphQL view (which gets every request it does not answer itself, as it came)."""
@@ -289,6 +307,7 @@ class ResponseCachingGraphQL:
         self.metrics = metrics
         self.store = store or ResponseStore()
         self.flights = SingleFlight()
+        self._plan_small = functools.lru_cache(maxsize=REQUEST_PLANS)(self._plan)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
@@ -300,31 +319,38 @@ class ResponseCachingGraphQL:
             await self.view(scope, receive, send)
             return
         body = await _read_body(receive, self.max_body_bytes) if scope["method"] == "POST" else b""
-        request = (
-            GraphQLHttpRequest.parse(scope, body) if len(body) <= self.max_body_bytes else None
-        )
-        if request is None:  # the view answers it (a body over the limit: 413)
+        raw = body if scope["method"] == "POST" else scope["query_string"]
+        if len(raw) > self.max_body_bytes:  # the view answers it: 413
             await self.view(scope, _replay(body), send)
             return
+        plans = self._plan_small if len(raw) <= PLANNED_BYTES else self._plan
+        plan = plans(scope["method"], raw)
+        if plan is None:  # the view answers it as it came
+            await self.view(scope, _replay(body), send)
+            return
+        request = plan.request
         try:
             persisted = persisted_query_hash(request.extensions)
             if persisted is not None and not isinstance(request.query, str):
-                request.query = await self.persisted.document(persisted, None)
+                query = await self.persisted.document(persisted, None)
+                request = dataclasses.replace(request, query=query)
                 scope, body = request.forwarded(scope)
+                plan = self._planned(request)
             elif persisted is not None:
                 await self.persisted.document(persisted, request.query)
         except PersistedQueryError as error:
             await _send_error(send, error)
             return
         headers = dict(scope["headers"])
-        cacheable = self._cacheable(request, headers)
+        if b"authorization" in headers or b"no-cache" in headers.get(b"cache-control", b""):
+            plan = None  # a caller with a key, or one asking for a fresh answer
         generation = None
-        if self.generation is not None and cacheable is not None:
+        if self.generation is not None and plan is not None and plan.key is not None:
             generation = await self.generation.read()
-        if cacheable is None or generation is None:
+        if plan is None or plan.key is None or plan.cacheable is None or generation is None:
             await self.view(scope, _replay(body), send)
             return
-        key = _response_key(cacheable.digest, request)
+        cacheable, key = plan.cacheable, plan.key
         http_cacheable = request.method == "GET" or persisted is not None
         entry = self.store.get(key)
         answer: Answer
@@ -353,18 +379,21 @@ class ResponseCachingGraphQL:
                 cache="hit",
             )
 
-    def _cacheable(
-        self, request: GraphQLHttpRequest, headers: dict[bytes, bytes]
-    ) -> Cacheable | None:
+    def _plan(self, method: str, raw: bytes) -> Plan | None:
+        request = GraphQLHttpRequest.parse(method, raw)
+        return None if request is None else self._planned(request)
+
+    def _planned(self, request: GraphQLHttpRequest) -> Plan:
         if (
-            b"authorization" in headers
-            or b"no-cache" in headers.get(b"cache-control", b"")
-            or not isinstance(request.query, str)
+            not isinstance(request.query, str)
             or not isinstance(request.operation_name, str | None)
             or not isinstance(request.variables, dict | None)
         ):
-            return None
-        return self.digest(request.query, request.operation_name)
+            return Plan(request, None, None)
+        cacheable = self.digest(request.query, request.operation_name)
+        if cacheable is None:
+            return Plan(request, None, None)
+        return Plan(request, cacheable, _response_key(cacheable.digest, request))
 
     async def close(self) -> None:
         await self.persisted.close()

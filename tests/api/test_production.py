@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.logs import JsonFormatter, new_request_id
+from api.metrics import Metrics, latency_histogram
 from api.ratelimit import RateLimiter
 from schema.catalog.importer import import_curated
 from schema.models import FeedRun, FeedSource
@@ -58,6 +59,19 @@ def _sample(text: str, name: str, **labels: str) -> float | None:
     pattern = "^" + re.escape(f"{name}{{{rendered}}}" if labels else name) + r" (\S+)$"
     match = re.search(pattern, text, re.MULTILINE)
     return float(match.group(1)) if match else None
+
+
+def test_the_latency_histogram_counts_each_request_in_every_bucket_at_or_above_it() -> None:
+    metrics = Metrics()
+    for seconds in (0.001, 0.005, 0.0051, 0.3, 45.0):  # 0.005 is a bound: it counts in le=0.005
+        metrics.observe_request("Compare", "ok", seconds)
+    text = "\n".join(latency_histogram(metrics))
+    bucket = "llmref_graphql_request_seconds_bucket"
+    labels = {"operation": "Compare", "cache": "miss"}
+    expected = {"0.005": 2, "0.01": 3, "0.25": 3, "0.5": 4, "30.0": 4, "+Inf": 5}
+    assert {le: _sample(text, bucket, **labels, le=le) for le in expected} == expected
+    assert _sample(text, "llmref_graphql_request_seconds_count", **labels) == 5
+    assert _sample(text, "llmref_graphql_request_seconds_sum", **labels) == pytest.approx(45.3111)
 
 
 async def test_metrics_count_requests_cache_feed_runs_and_subscriptions(

@@ -22,7 +22,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.app import create_app
-from api.response_cache import Answer, CachedResponse, ResponseStore, SingleFlight
+from api.response_cache import (
+    Answer,
+    CachedResponse,
+    GraphQLHttpRequest,
+    ResponseStore,
+    SingleFlight,
+)
 from schema.cache import CATALOG_GENERATION_KEY
 from schema.catalog.importer import import_curated
 from schema.db.base import utcnow
@@ -150,6 +156,28 @@ async def test_what_must_not_be_shared_is_always_executed(
             assert answer.json()["errors"][0]["extensions"]["code"] == code
             assert "etag" not in answer.headers
     assert "etag" in (await app.post(routes)).headers
+
+
+async def test_a_request_repeated_byte_for_byte_is_parsed_once(
+    app: App, sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import_curated(sessions)
+    parsed: list[bytes] = []
+    parse = GraphQLHttpRequest.parse.__func__  # type: ignore[attr-defined]
+
+    def counting(cls: type[GraphQLHttpRequest], method: str, raw: bytes) -> Any:
+        parsed.append(raw)
+        return parse(cls, method, raw)
+
+    monkeypatch.setattr(GraphQLHttpRequest, "parse", classmethod(counting))
+    routes = {"query": ROUTES, "variables": GLM}
+    answers = [await app.post(routes) for _ in range(3)]
+    assert len(parsed) == 1 and len({answer.content for answer in answers}) == 1
+    # the plan is the body's; the caller's headers are still read every time
+    assert (await app.post(routes, authorization="Bearer not-a-key")).status_code == 200
+    assert app.statements and len(parsed) == 1
+    await app.post({"query": ROUTES, "variables": {"slug": "qwen3.5-4b"}})
+    assert len(parsed) == 2
 
 
 def _persisted(query_hash: str) -> dict[str, Any]:
