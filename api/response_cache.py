@@ -39,12 +39,11 @@ from collections.abc import Awaitable, Callable
 from typing import Any, NamedTuple
 
 import orjson
-import redis.asyncio as aioredis
-from redis.exceptions import RedisError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.metrics import Metrics
 from api.persisted_queries import PersistedQueries, PersistedQueryError, persisted_query_hash
+from api.redis_get import RedisGet, RedisUnavailable
 from schema.cache import CATALOG_GENERATION_KEY
 
 log = logging.getLogger("llmref.response_cache")
@@ -83,7 +82,7 @@ class CatalogGeneration:
     before it arrived (one round trip then serves many requests under load)."""
 
     def __init__(self, url: str) -> None:
-        self._redis = aioredis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
+        self._redis = RedisGet(url, CATALOG_GENERATION_KEY)
         self._waiting: asyncio.Future[int | None] | None = None
         self._reader: asyncio.Task[None] | None = None
 
@@ -100,8 +99,8 @@ class CatalogGeneration:
             while self._waiting is not None:
                 answer, self._waiting = self._waiting, None
                 try:
-                    value = await self._redis.get(CATALOG_GENERATION_KEY)
-                except (RedisError, OSError) as error:
+                    value = await self._redis.get()
+                except RedisUnavailable as error:
                     log.warning("catalog generation unavailable, executing instead: %s", error)
                     answer.set_result(None)
                     continue
@@ -110,7 +109,7 @@ class CatalogGeneration:
             self._reader = None
 
     async def close(self) -> None:
-        await self._redis.aclose()
+        await self._redis.close()
 
 
 @dataclasses.dataclass(frozen=True)
