@@ -21,7 +21,9 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from datetime import date, datetime, time
+from decimal import Decimal
+from typing import Any, cast
 from weakref import WeakKeyDictionary
 
 from graphql import (
@@ -31,6 +33,7 @@ from graphql import (
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
+    GraphQLResolveInfo,
     GraphQLSchema,
     GraphQLString,
     is_leaf_type,
@@ -44,18 +47,21 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
 
-LEAF, LEAF_LIST, OBJECT, OBJECT_LIST, TYPENAME = range(5)
+LEAF, LEAF_LIST, OBJECT, OBJECT_LIST = range(4)
+
+PLAIN_VALUES = frozenset({str, int, float, bool, Decimal, datetime, date, time})
+"""Types of values that are never null, undefined, an exception or awaitable: a leaf of
+one of them only needs its coercion."""
 
 
 @dataclass(frozen=True, slots=True)
-class PlainField:
-    """How one field of an object type completes on the fast path."""
+class Shape:
+    """How a value of one output type completes on the fast path."""
 
     kind: int
-    attribute: str
     return_type: GraphQLOutputType
     nullable: bool
-    """The field's value may be null."""
+    """The value may be null."""
     item_type: GraphQLOutputType | None = None
     """For lists: the type of the items (non-null or not)."""
     item_nullable: bool = True
@@ -68,19 +74,43 @@ class PlainField:
     bool for Boolean)."""
 
 
-TYPENAME_FIELD = PlainField(TYPENAME, "__typename", GraphQLNonNull(GraphQLString), False)
-_plain_fields: WeakKeyDictionary[GraphQLSchema, dict[str, dict[str, PlainField]]] = (
-    WeakKeyDictionary()
-)
-"""Per schema, per object type name: its fields that take the fast path."""
+@dataclass(frozen=True, slots=True)
+class PlainField:
+    """A field whose value is an attribute of its source, and how the value completes
+    (no shape: ``__typename``, the parent type's name)."""
 
+    attribute: str
+    shape: Shape | None
+
+
+TYPENAME = PlainField("__typename", None)
+
+
+@dataclass(slots=True)
+class SchemaPlan:
+    """What the fast path knows of one schema, filled as types are met."""
+
+    fields: dict[str, dict[str, PlainField]]
+    """Per object type name: its fields that take the fast path."""
+    shapes: dict[int, tuple[GraphQLOutputType, Shape | None]]
+    """Per output type (by identity, the type kept with it): its shape, if any."""
+
+
+_plans: WeakKeyDictionary[GraphQLSchema, SchemaPlan] = WeakKeyDictionary()
 
 IRREGULAR: Any = object()
-"""What the fast path answers for a field it leaves to graphql-core (which then reads the
-field again)."""
+"""What the fast path answers for a value it leaves to graphql-core, before anything has
+run for it (for a field, graphql-core then reads it again)."""
 
-Planned = tuple[str, FieldDetailsList, "PlainField | None"]
+Planned = tuple[str, FieldDetailsList, PlainField | None]
 """A field of a selection: its response name, its nodes, how it completes if plain."""
+
+
+def schema_plan(schema: GraphQLSchema) -> SchemaPlan:
+    plan = _plans.get(schema)
+    if plan is None:
+        plan = _plans[schema] = SchemaPlan({}, {})
+    return plan
 
 
 def _is_attribute_field(field: Any) -> bool:
@@ -100,55 +130,57 @@ def _is_attribute_field(field: Any) -> bool:
 
 
 def _leaf(kind: int, leaf: GraphQLLeafType) -> dict[str, Any]:
-    same = str if leaf is GraphQLString or leaf is GraphQLID else None
-    return {"kind": kind, "coerce": leaf.coerce_output_value, "same": same or _bool(leaf)}
+    same: type | None = str if leaf is GraphQLString or leaf is GraphQLID else None
+    if leaf is GraphQLBoolean:
+        same = bool
+    return {"kind": kind, "coerce": leaf.coerce_output_value, "same": same}
 
 
-def _bool(leaf: GraphQLLeafType) -> type | None:
-    return bool if leaf is GraphQLBoolean else None
+def _plain_object(named: Any) -> bool:
+    return is_object_type(named) and named.is_type_of is None
 
 
-def _plain_field(field: Any) -> PlainField | None:
-    if not _is_attribute_field(field):
-        return None
-    return_type = field.type
+def shape_of(return_type: GraphQLOutputType) -> Shape | None:
+    """The shape of a leaf, an object type without ``is_type_of`` or a list of either."""
     nullable = not is_non_null_type(return_type)
-    named = return_type if nullable else return_type.of_type
-    attribute = field.extensions[GraphQLCoreConverter.DEFINITION_BACKREF].python_name
-    common = {"attribute": attribute, "return_type": return_type, "nullable": nullable}
+    named: Any = return_type if nullable else cast("GraphQLNonNull[Any]", return_type).of_type
+    common: dict[str, Any] = {"return_type": return_type, "nullable": nullable}
     if is_leaf_type(named):
-        return PlainField(**common, **_leaf(LEAF, named))
-    if is_object_type(named) and named.is_type_of is None:
-        return PlainField(**common, kind=OBJECT, object_type=named)
+        return Shape(**common, **_leaf(LEAF, named))
+    if _plain_object(named):
+        return Shape(**common, kind=OBJECT, object_type=named)
     if not is_list_type(named):
         return None
     item_type = named.of_type
     item_nullable = not is_non_null_type(item_type)
     item = item_type if item_nullable else item_type.of_type
-    listed = {**common, "item_type": item_type, "item_nullable": item_nullable}
+    listed: dict[str, Any] = {**common, "item_type": item_type, "item_nullable": item_nullable}
     if is_leaf_type(item):
-        return PlainField(**listed, **_leaf(LEAF_LIST, item))
-    if is_object_type(item) and item.is_type_of is None:
-        return PlainField(**listed, kind=OBJECT_LIST, object_type=item)
+        return Shape(**listed, **_leaf(LEAF_LIST, item))
+    if _plain_object(item):
+        return Shape(**listed, kind=OBJECT_LIST, object_type=item)
     return None
 
 
 def plain_fields(schema: GraphQLSchema, parent_type: GraphQLObjectType) -> dict[str, PlainField]:
     """The fields of ``parent_type`` that take the fast path, by field name."""
-    by_type = _plain_fields.setdefault(schema, {})
+    by_type = schema_plan(schema).fields
     fields = by_type.get(parent_type.name)
     if fields is None:
-        fields = {"__typename": TYPENAME_FIELD}
+        fields = {"__typename": TYPENAME}
         for name, field in parent_type.fields.items():
-            plain = _plain_field(field)
-            if plain is not None:
-                fields[name] = plain
+            if _is_attribute_field(field):
+                shape = shape_of(field.type)
+                if shape is not None:
+                    attribute = field.extensions[GraphQLCoreConverter.DEFINITION_BACKREF]
+                    fields[name] = PlainField(attribute.python_name, shape)
         by_type[parent_type.name] = fields
     return fields
 
 
 class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
-    """graphql-core's executor, with attribute fields completed on the fast path."""
+    """graphql-core's executor, with attribute fields and regular values completed on the
+    fast path."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -159,14 +191,17 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
             or schema.get_directive("defer")
             or schema.get_directive("stream")
         )
-        self._plans: dict[int, tuple[GroupedFieldSet, list[Planned]]] | None = {} if fast else None
+        self._shapes = schema_plan(schema).shapes
+        self._selections: dict[int, tuple[GroupedFieldSet, list[Planned]]] | None = (
+            {} if fast else None
+        )
 
     def _plan(self, parent_type: GraphQLObjectType, fields: GroupedFieldSet) -> list[Planned]:
         """The fields of a selection with how each completes; memoized on the identity of
         the grouped field set (graphql-core memoizes those per type and selection)."""
-        plans = self._plans
-        assert plans is not None
-        found = plans.get(id(fields))
+        selections = self._selections
+        assert selections is not None
+        found = selections.get(id(fields))
         if found is not None and found[0] is fields:
             return found[1]
         plain = plain_fields(self.schema, parent_type)
@@ -174,8 +209,15 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
             (name, details, plain.get(details[0].node.name.value))
             for name, details in fields.items()
         ]
-        plans[id(fields)] = (fields, plan)  # the entry keeps the identity from being reused
+        selections[id(fields)] = (fields, plan)  # the entry keeps the identity from reuse
         return plan
+
+    def _shape(self, return_type: GraphQLOutputType) -> Shape | None:
+        found = self._shapes.get(id(return_type))
+        if found is None or found[0] is not return_type:
+            found = (return_type, shape_of(return_type))
+            self._shapes[id(return_type)] = found
+        return found[1]
 
     def execute_fields(
         self,
@@ -186,7 +228,7 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
         position_context: Any,
     ) -> Any:
         """graphql-core's execute_fields, with the plain fields completed here."""
-        if self._plans is None or position_context is not None:
+        if self._selections is None or position_context is not None:
             return super().execute_fields(
                 parent_type, source_value, path, grouped_field_set, position_context
             )
@@ -200,14 +242,28 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
             ):
                 if plain is None:
                     result = IRREGULAR
-                elif plain.kind == LEAF:
-                    result = self._leaf_field(plain, source_value)
-                elif plain.kind == TYPENAME:
-                    result = type_name
+                elif (shape := plain.shape) is None:
+                    results[response_name] = type_name
+                    continue
+                elif shape.kind == LEAF:
+                    try:
+                        value = getattr(source_value, plain.attribute)
+                    except Exception:  # noqa: BLE001 - graphql-core's path raises it again, located
+                        value = IRREGULAR
+                    if type(value) is shape.same:
+                        results[response_name] = value
+                        continue
+                    if value is None:
+                        result = None if shape.nullable else IRREGULAR
+                    elif value is IRREGULAR:
+                        result = IRREGULAR
+                    else:
+                        result = self._leaf(shape, value)
                 else:
                     result = self._execute_plain_field(
-                        plain,
+                        shape,
                         source_value,
+                        plain.attribute,
                         field_details_list,
                         Path(path, response_name, type_name),
                     )
@@ -232,61 +288,94 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return results
         return self._await_entries(results, awaitable_fields)
 
-    def _leaf_field(self, plain: PlainField, source: Any) -> Any:
-        try:
-            value = getattr(source, plain.attribute)
-        except Exception:  # noqa: BLE001 - graphql-core's path raises it again, located
-            return IRREGULAR
-        if value is None:
-            return None if plain.nullable else IRREGULAR
-        return self._leaf(plain, value)
+    def complete_value(
+        self,
+        return_type: GraphQLOutputType,
+        field_details_list: FieldDetailsList,
+        info: GraphQLResolveInfo[Any],
+        path: Path,
+        result: Any,
+        position_context: Any,
+    ) -> Any:
+        """graphql-core's complete_value, with regular objects and lists of them (as
+        resolvers return them) completed without its dispatch on the type."""
+        if self._selections is not None and position_context is None and result is not None:
+            shape = self._shape(return_type)
+            if shape is not None and shape.kind >= OBJECT:
+                completed = self._complete_regular(shape, field_details_list, path, result)
+                if completed is not IRREGULAR:
+                    return completed
+        return super().complete_value(
+            return_type, field_details_list, info, path, result, position_context
+        )
 
     def _execute_plain_field(
         self,
-        plain: PlainField,
+        shape: Shape,
         source: Any,
+        attribute: str,
         field_details_list: FieldDetailsList,
         path: Path,
     ) -> Any:
-        """An object or list field's completed value; IRREGULAR, before anything has run,
-        when graphql-core's path is to complete it."""
+        """What execute_field answers for a plain object or list field; IRREGULAR, before
+        anything has run, when graphql-core's path is to complete it."""
         try:
-            value = getattr(source, plain.attribute)
+            value = getattr(source, attribute)
         except Exception:  # noqa: BLE001 - graphql-core's path raises it again, located
             return IRREGULAR
         if value is None:
-            return None if plain.nullable else IRREGULAR
-        if plain.kind == OBJECT:
+            return None if shape.nullable else IRREGULAR
+        try:
+            completed = self._complete_regular(shape, field_details_list, path, value)
+        except Exception as raw_error:  # noqa: BLE001 - as graphql-core: a field error
+            self.handle_field_error(raw_error, shape.return_type, field_details_list, path)
+            return None
+        if completed is not IRREGULAR and self.is_awaitable(completed):
+            return self._await_field(completed, shape.return_type, field_details_list, path)
+        return completed
+
+    def _complete_regular(
+        self, shape: Shape, field_details_list: FieldDetailsList, path: Path, value: Any
+    ) -> Any:
+        """complete_value for a value that is not null; IRREGULAR, before anything has
+        run, when the value is not a regular one for the shape. Errors of the subfields
+        are raised as graphql-core's complete_value raises them."""
+        kind = shape.kind
+        if kind == LEAF:
+            return self._leaf(shape, value)
+        if kind == OBJECT:
             if self._irregular_object(value):
                 return IRREGULAR
-            return self._complete_object(plain, field_details_list, path, value)
+            return self._subfields(shape, field_details_list, path, value)
         if type(value) is not list and type(value) is not tuple:
             return IRREGULAR
-        if plain.kind == LEAF_LIST:
-            completed = [self._leaf(plain, item) for item in value]
+        if kind == LEAF_LIST:
+            completed = [self._leaf(shape, item) for item in value]
             if any(item is IRREGULAR for item in completed):
                 return IRREGULAR
             return completed
         for item in value:
             if item is None:
-                if not plain.item_nullable:
+                if not shape.item_nullable:
                     return IRREGULAR
             elif self._irregular_object(item):
                 return IRREGULAR
-        return self._complete_object(plain, field_details_list, path, value)
+        return self._complete_items(shape, field_details_list, path, value)
 
-    def _leaf(self, plain: PlainField, value: Any) -> Any:
+    def _leaf(self, shape: Shape, value: Any) -> Any:
         """complete_leaf_value (null for a null item of a nullable list), or IRREGULAR
         where graphql-core would fail or take another path."""
-        if type(value) is plain.same:
+        kind_of_value = type(value)
+        if kind_of_value is shape.same:
             return value
-        if value is None:
-            return None if plain.item_nullable else IRREGULAR
-        if value is Undefined or isinstance(value, Exception) or self.is_awaitable(value):
-            return IRREGULAR
-        assert plain.coerce is not None
+        if kind_of_value not in PLAIN_VALUES:
+            if value is None:
+                return None if shape.item_nullable else IRREGULAR
+            if value is Undefined or isinstance(value, Exception) or self.is_awaitable(value):
+                return IRREGULAR
+        assert shape.coerce is not None
         try:
-            coerced = plain.coerce(value)
+            coerced = shape.coerce(value)
         except Exception:  # noqa: BLE001 - graphql-core's path raises it again, located
             return IRREGULAR
         if coerced is None or coerced is Undefined:
@@ -296,42 +385,23 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
     def _irregular_object(self, value: Any) -> bool:
         return value is Undefined or isinstance(value, Exception) or self.is_awaitable(value)
 
-    def _complete_object(
-        self, plain: PlainField, field_details_list: FieldDetailsList, path: Path, value: Any
-    ) -> Any:
-        """What execute_field does once the value is in hand, for an object or a list of
-        objects whose items are checked: errors of the subfields handled as graphql-core
-        handles them for this field."""
-        return_type = plain.return_type
-        try:
-            if plain.kind == OBJECT:
-                completed = self._subfields(plain, field_details_list, path, value)
-            else:
-                completed = self._complete_items(plain, field_details_list, path, value)
-        except Exception as raw_error:  # noqa: BLE001 - as graphql-core: a field error
-            self.handle_field_error(raw_error, return_type, field_details_list, path)
-            return None
-        if self.is_awaitable(completed):
-            return self._await_field(completed, return_type, field_details_list, path)
-        return completed
-
     def _subfields(
-        self, plain: PlainField, field_details_list: FieldDetailsList, path: Path, value: Any
+        self, shape: Shape, field_details_list: FieldDetailsList, path: Path, value: Any
     ) -> Any:
-        assert plain.object_type is not None
+        assert shape.object_type is not None
         return self.collect_and_execute_subfields(
-            plain.object_type, field_details_list, path, value, None
+            shape.object_type, field_details_list, path, value, None
         )
 
     def _complete_items(
         self,
-        plain: PlainField,
+        shape: Shape,
         field_details_list: FieldDetailsList,
         path: Path,
         items: Sequence[Any],
     ) -> Any:
         """complete_iterable_value and complete_list_item_value for object items."""
-        item_type = plain.item_type
+        item_type = shape.item_type
         assert item_type is not None
         is_awaitable = self.is_awaitable
         completed_results: list[Any] = []
@@ -344,7 +414,7 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
                     append_completed(None)
                     continue
                 try:
-                    completed = self._subfields(plain, field_details_list, item_path, item)
+                    completed = self._subfields(shape, field_details_list, item_path, item)
                     if is_awaitable(completed):
                         append_completed(
                             self._await_field(completed, item_type, field_details_list, item_path)
