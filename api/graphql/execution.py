@@ -7,14 +7,18 @@ each of them graphql-core still builds a ``GraphQLResolveInfo``, calls Strawberr
 wrapper, checks the result for awaitables twice and dispatches ``complete_value`` on the
 type, once more for non-null. This execution context reads such a field's attribute and
 completes the value directly when the value is a regular one for its type: a leaf (scalar
-or enum, coerced as graphql-core does), an object type without ``is_type_of``, or a list of
-either. Anything else takes graphql-core's own code path: resolver fields, abstract types,
-nested lists, and every irregular value (null for a non-null type, a value that does not
-coerce, an exception, an awaitable, an iterable that is not a list or tuple). For leaves
-that path simply starts over (reading an attribute has no effect), so their errors are
-graphql-core's; object values complete through graphql-core's subfield execution and error
-handling. With middleware (a schema extension with a ``resolve`` hook) or incremental
-delivery directives in the schema, every field takes graphql-core's path.
+or enum, coerced by the type as graphql-core coerces it), an object type without
+``is_type_of``, or a list of either. The objects and lists that resolver fields return
+skip ``complete_value``'s dispatch the same way.
+
+Anything else takes graphql-core's own code path: resolver fields themselves, abstract
+types, nested lists, and every irregular value (null for a non-null type, a value that
+does not coerce, an exception, an awaitable, an iterable that is not a list or tuple). The
+fast path decides that before anything has run for the value; for a field graphql-core
+then starts over (reading an attribute again has no effect), so errors, their paths and
+null propagation are graphql-core's. With middleware (a schema extension with a
+``resolve`` hook) or incremental delivery directives in the schema, every field takes
+graphql-core's path.
 """
 
 from __future__ import annotations
@@ -104,6 +108,8 @@ run for it (for a field, graphql-core then reads it again)."""
 
 Planned = tuple[str, FieldDetailsList, PlainField | None]
 """A field of a selection: its response name, its nodes, how it completes if plain."""
+Selection = tuple[GroupedFieldSet, GraphQLObjectType, list[Planned]]
+"""A grouped field set met in this execution, the type it was met on and its plan."""
 
 
 def schema_plan(schema: GraphQLSchema) -> SchemaPlan:
@@ -192,9 +198,7 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
             or schema.get_directive("stream")
         )
         self._shapes = schema_plan(schema).shapes
-        self._selections: dict[int, tuple[GroupedFieldSet, list[Planned]]] | None = (
-            {} if fast else None
-        )
+        self._selections: dict[int, Selection] | None = {} if fast else None
 
     def _plan(self, parent_type: GraphQLObjectType, fields: GroupedFieldSet) -> list[Planned]:
         """The fields of a selection with how each completes; memoized on the identity of
@@ -202,14 +206,14 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
         selections = self._selections
         assert selections is not None
         found = selections.get(id(fields))
-        if found is not None and found[0] is fields:
-            return found[1]
+        if found is not None and found[0] is fields and found[1] is parent_type:
+            return found[2]
         plain = plain_fields(self.schema, parent_type)
         plan = [
             (name, details, plain.get(details[0].node.name.value))
             for name, details in fields.items()
         ]
-        selections[id(fields)] = (fields, plan)  # the entry keeps the identity from reuse
+        selections[id(fields)] = (fields, parent_type, plan)  # keeps the identity from reuse
         return plan
 
     def _shape(self, return_type: GraphQLOutputType) -> Shape | None:
@@ -337,12 +341,11 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
     def _complete_regular(
         self, shape: Shape, field_details_list: FieldDetailsList, path: Path, value: Any
     ) -> Any:
-        """complete_value for a value that is not null; IRREGULAR, before anything has
-        run, when the value is not a regular one for the shape. Errors of the subfields
+        """complete_value for a value that is not null, of an object, list of objects or
+        list of leaves; IRREGULAR, before anything has run, when the value is not a regular
+        one for the shape. Errors of the subfields
         are raised as graphql-core's complete_value raises them."""
         kind = shape.kind
-        if kind == LEAF:
-            return self._leaf(shape, value)
         if kind == OBJECT:
             if self._irregular_object(value):
                 return IRREGULAR

@@ -117,6 +117,28 @@ class Query:
     def resolved_items(self, root: strawberry.Parent[Root]) -> list[Item]:
         return root.strict_items
 
+    @strawberry.field
+    def resolved_all(self, root: strawberry.Parent[Root]) -> list[Item | None]:
+        return root.items
+
+    @strawberry.field(graphql_type=list[Item])
+    def resolved_strict(self, root: strawberry.Parent[Root]) -> Any:
+        """Non-null items, as a resolver that breaks its promise returns them."""
+        return root.items
+
+    @strawberry.field(graphql_type=list[Item])
+    def resolved_iterator(self, root: strawberry.Parent[Root]) -> Any:
+        return iter(root.strict_items)
+
+    @strawberry.field
+    async def resolved_later(self, root: strawberry.Parent[Root]) -> Item | None:
+        await asyncio.sleep(0)
+        return root.item
+
+    @strawberry.field(graphql_type=Item)
+    def resolved_required(self, root: strawberry.Parent[Root]) -> Any:
+        return root.extra
+
 
 def regular_item(number: int, **changes: Any) -> Item:
     values: dict[str, Any] = {
@@ -225,6 +247,11 @@ DOCUMENTS = [
     ("{ items { grid maybeTags tags } }", {}),
     ("{ items { best { level } requiredTier { level } } }", {}),
     ("{ items { tiers { level } } }", {}),
+    ("{ resolvedAll { id name best { level } tiers { level } } }", {}),
+    ("{ resolvedStrict { id } }", {}),
+    ("{ resolvedIterator { id strict } }", {}),
+    ("{ resolvedLater { id tiers { level } strictLater { level } } }", {}),
+    ("{ resolvedRequired { id } items { id } }", {}),
 ]
 
 
