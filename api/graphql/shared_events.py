@@ -17,9 +17,9 @@ from collections.abc import Hashable
 from typing import Any
 
 from graphql import OperationDefinitionNode, OperationType
-from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from api.auth import presented_key
+from api.graphql.execution import PlainFieldsExecutionContext
 
 SHARED_EXECUTIONS = 1024
 """Results kept: enough for every live selection of the last few events."""
@@ -30,7 +30,7 @@ _executions: OrderedDict[Hashable, Shared] = OrderedDict()
 not reused while the entry lives."""
 
 
-class SharedEventExecutionContext(StrawberryGraphQLCoreExecutionContext):
+class SharedEventExecutionContext(PlainFieldsExecutionContext):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # What a subscription's events share on besides the event: known when it starts and
