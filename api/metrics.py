@@ -48,9 +48,9 @@ class Metrics:
     def operation_label(self, name: str | None) -> str:
         if not name:
             return "anonymous"
-        if not _NAME.match(name):
-            return "other"
-        if name in self.operations or len(self.operations) < MAX_OPERATION_NAMES:
+        if name in self.operations:  # checked when first kept
+            return name
+        if _NAME.match(name) and len(self.operations) < MAX_OPERATION_NAMES:
             self.operations.add(name)
             return name
         return "other"

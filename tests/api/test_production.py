@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.logs import JsonFormatter, new_request_id
-from api.metrics import Metrics, latency_histogram
+from api.metrics import MAX_OPERATION_NAMES, Metrics, latency_histogram
 from api.ratelimit import RateLimiter
 from schema.catalog.importer import import_curated
 from schema.models import FeedRun, FeedSource
@@ -72,6 +72,16 @@ def test_the_latency_histogram_counts_each_request_in_every_bucket_at_or_above_i
     assert {le: _sample(text, bucket, **labels, le=le) for le in expected} == expected
     assert _sample(text, "llmref_graphql_request_seconds_count", **labels) == 5
     assert _sample(text, "llmref_graphql_request_seconds_sum", **labels) == pytest.approx(45.3111)
+
+
+def test_operation_labels_are_bounded_and_only_well_formed_names() -> None:
+    metrics = Metrics()
+    assert metrics.operation_label(None) == metrics.operation_label("") == "anonymous"
+    assert metrics.operation_label('Bad"name') == "other"
+    names = [f"Page{number}" for number in range(MAX_OPERATION_NAMES + 5)]
+    labels = [metrics.operation_label(name) for name in names]
+    assert labels == names[:MAX_OPERATION_NAMES] + ["other"] * 5
+    assert metrics.operation_label("Page0") == "Page0"  # a kept name stays its own label
 
 
 async def test_metrics_count_requests_cache_feed_runs_and_subscriptions(
