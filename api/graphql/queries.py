@@ -154,7 +154,6 @@ class Query:
         result = await compare(
             names=models,
             traffic=traffic.to_domain() if traffic is not None else DEFAULT_TRAFFIC,
-            sessions=context.sessions,
             loaders=context.loaders,
             cache=context.cache,
             now=context.now,

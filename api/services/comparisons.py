@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.cache import ComparisonCache
 from api.services.loaders import Loaders
@@ -58,13 +57,25 @@ async def compare(
     *,
     names: Sequence[str],
     traffic: Traffic,
-    sessions: async_sessionmaker[AsyncSession],
     loaders: Loaders,
     cache: ComparisonCache,
     now: datetime,
     use_cache: bool = True,
 ) -> Resolved | ComparisonProblem:
-    async with sessions() as session:
+    """Its reads share one session (`Loaders.sharing`)."""
+    async with loaders.sharing():
+        return await _compare(names, traffic, loaders, cache, now, use_cache)
+
+
+async def _compare(
+    names: Sequence[str],
+    traffic: Traffic,
+    loaders: Loaders,
+    cache: ComparisonCache,
+    now: datetime,
+    use_cache: bool,
+) -> Resolved | ComparisonProblem:
+    async with loaders.session() as session:
         resolved = await resolve_model_names(session, names)
     problem = validate_request(
         names,
@@ -90,7 +101,7 @@ async def compare(
         if cached is not None:
             return Resolved(loads(ComparisonAnswer, cached), by_slug)
     facts, related = await asyncio.gather(
-        load_model_facts(loaders, asked), related_links(sessions, loaders, asked)
+        load_model_facts(loaders, asked), related_links(loaders, asked)
     )
     comparison = resolve_comparison(facts, traffic, now=now)
     answer = ComparisonAnswer(comparison, related)
@@ -185,9 +196,7 @@ def _price_facts(price: PriceState | None) -> PriceFacts | None:
     )
 
 
-async def related_links(
-    sessions: async_sessionmaker[AsyncSession], loaders: Loaders, models: Sequence[LlmModel]
-) -> tuple[RelatedLink, ...]:
+async def related_links(loaders: Loaders, models: Sequence[LlmModel]) -> tuple[RelatedLink, ...]:
     """Comparisons one step away: each model swapped for a sibling from its creator, the
     nearest in context window (then the newest). The siblings read are kept in the
     loaders for the links' model fields."""
@@ -195,7 +204,7 @@ async def related_links(
     if not creator_ids:
         return ()
     asked_ids = {model.id for model in models}
-    async with sessions() as session:
+    async with loaders.session() as session:
         siblings = list(
             await session.scalars(
                 select(LlmModel).where(

@@ -1,12 +1,16 @@
-"""The request's BatchLoader: one fetch for the keys asked for together, each key once."""
+"""The request's BatchLoader: one fetch for the keys asked for together, each key once; and
+the request's reads taking turns on one session inside `Loaders.sharing()`."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 
 import pytest
 
-from api.services.loaders import BatchLoader
+from api.services.loaders import BatchLoader, Loaders
 
 
 class Fetches:
@@ -50,3 +54,61 @@ async def test_every_caller_of_a_failed_batch_gets_the_error() -> None:
     assert [str(result) for result in results] == ["database down", "database down"]
     with pytest.raises(LookupError):
         await loader.load(1)
+
+
+class Sessions:
+    """Stands for the request's session factory: counts the sessions opened and the reads
+    running in each at once."""
+
+    def __init__(self) -> None:
+        self.opened: list[object] = []
+        self.closed: list[object] = []
+
+    @contextlib.asynccontextmanager
+    async def __call__(self) -> AsyncIterator[object]:
+        session = object()
+        self.opened.append(session)
+        try:
+            yield session
+        finally:
+            self.closed.append(session)
+
+
+def _loaders(sessions: Sessions) -> Loaders:
+    return Loaders(sessions, datetime(2026, 1, 1, tzinfo=UTC))  # type: ignore[arg-type]
+
+
+async def test_reads_inside_sharing_take_turns_on_one_session() -> None:
+    sessions = Sessions()
+    loaders = _loaders(sessions)
+    used: list[object] = []
+    running: list[int] = [0, 0]  # now, most at once
+
+    async def read() -> None:
+        async with loaders.session() as session:
+            running[0] += 1
+            running[1] = max(running)
+            await asyncio.sleep(0)
+            used.append(session)
+            running[0] -= 1
+
+    async with loaders.sharing():
+        async with loaders.sharing():  # inside another: the outer one's session
+            await asyncio.gather(read(), read(), read())
+        assert sessions.closed == []
+    assert used == [sessions.opened[0]] * 3 and running[1] == 1
+    assert sessions.closed == sessions.opened
+    await read()  # afterwards, a session of its own
+    assert len(sessions.opened) == 2 and used[-1] is sessions.opened[1]
+
+
+async def test_a_failed_read_stops_sharing_its_session() -> None:
+    sessions = Sessions()
+    loaders = _loaders(sessions)
+    async with loaders.sharing():
+        with pytest.raises(LookupError):
+            async with loaders.session():
+                raise LookupError("statement failed")
+        async with loaders.session() as session:
+            assert session is not sessions.opened[0]
+    assert sessions.closed == [sessions.opened[1], sessions.opened[0]]

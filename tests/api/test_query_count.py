@@ -54,19 +54,28 @@ def _add_catalog(sessions: sessionmaker[Session], count: int) -> None:
 
 
 async def _count_statements(settings: Settings, query: str = QUERY) -> tuple[int, dict[str, Any]]:
+    statements, _checkouts, body = await _count(settings, query)
+    return statements, body
+
+
+async def _count(settings: Settings, query: str) -> tuple[int, int, dict[str, Any]]:
+    """The SQL statements and the connection checkouts of one request; its answer."""
     engine = make_async_engine(settings.database_url)
     statements: list[str] = []
+    checkouts: list[object] = []
     event.listen(
         engine.sync_engine, "before_cursor_execute", lambda *args: statements.append(args[2])
     )
+    event.listen(engine.sync_engine.pool, "checkout", lambda *args: checkouts.append(args[0]))
     app = create_app(settings, engine=engine)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://llmref.test") as http:
             await app.state.hub.ready()
             statements.clear()  # count the request's statements, not the start-up's
+            checkouts.clear()
             body = (await http.post("/graphql", json={"query": query})).json()
-    return len(statements), body
+    return len(statements), len(checkouts), body
 
 
 @pytest.mark.parametrize("count", [5, 50])
@@ -125,7 +134,7 @@ async def test_a_cold_comparison_reads_each_row_once(
     with sessions.begin() as session:  # m002 becomes m000's sibling: a related comparison
         models = {m.slug: m for m in session.query(LlmModel)}
         models["m002"].creator_id = models["m000"].creator_id
-    statements, body = await _count_statements(settings, COMPARISON)
+    statements, checkouts, body = await _count(settings, COMPARISON)
     assert "errors" not in body, body
     comparison = body["data"]["comparison"]
     assert [m["slug"] for m in comparison["models"]] == ["m000", "m001"]
@@ -138,3 +147,6 @@ async def test_a_cold_comparison_reads_each_row_once(
     # and the creators' other models; then at once: prices, providers (no scores here, so
     # no benchmarks). Nothing by offering id, model id or provider slug afterwards.
     assert statements == 9
+    # all of them in one session, one after the other: one connection checkout (one
+    # pre-ping, BEGIN and ROLLBACK), not one per batch
+    assert checkouts == 1
