@@ -12,8 +12,9 @@ sends, after a warm-up, `--requests` of each case with `Cache-Control: no-cache`
   models page: bench/models_query.graphql, models(first: 50) with offerings and prices.
 
 and reports per request: the median wall time and process CPU time, then, from ten more
-requests in a second app whose connections are traced, the SQL statements, the connection
-checkouts and the round trips to the server (statements, pre-pings, BEGINs, ROLLBACKs). The table gives the median over rounds; the answers of
+requests in a second app under cProfile whose connections are traced, the Python function
+calls (steady whatever the machine's load), the SQL statements, the connection checkouts and
+the round trips to the server (statements, pre-pings, BEGINs, ROLLBACKs). The table gives the median over rounds; the answers of
 both trees are compared byte for byte (`generatedAt` aside).
 """
 
@@ -21,8 +22,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import io
 import json
+import pstats
 import statistics
 import subprocess
 import sys
@@ -45,11 +48,15 @@ MODELS_PAGE = {
 CASES = {"cold comparison": COMPARISON, "models page": MODELS_PAGE}
 CURRENT: list[str | None] = [None]
 """The case being sent, whose statements, checkouts and round trips are counted."""
-FIGURES = ("wall ms", "cpu ms", "statements", "checkouts", "round trips")
+FIGURES = ("wall ms", "cpu ms", "python calls", "statements", "checkouts", "round trips")
 
 
-async def _serve(url: str, engine: Any, requests: int, warm_up: int) -> dict[str, Any]:
-    """`requests` of each case (after `warm_up` more): median wall and CPU ms, the answer."""
+async def _serve(
+    url: str, engine: Any, requests: int, warm_up: int, profile: cProfile.Profile | None = None
+) -> dict[str, Any]:
+    """`requests` of each case (after `warm_up` more): median wall and CPU ms, the answer;
+    with `profile`, the Python function calls per request (a figure the machine's load
+    does not move)."""
     import httpx
 
     from api.app import create_app
@@ -67,6 +74,8 @@ async def _serve(url: str, engine: Any, requests: int, warm_up: int) -> dict[str
                     await http.post("/graphql", json=body, headers=headers)
                 CURRENT[0] = name
                 walls, cpus = [], []
+                if profile is not None:
+                    profile.enable()
                 for _ in range(requests):
                     wall, cpu = time.perf_counter(), time.process_time()
                     response = await http.post("/graphql", json=body, headers=headers)
@@ -74,12 +83,18 @@ async def _serve(url: str, engine: Any, requests: int, warm_up: int) -> dict[str
                     walls.append(time.perf_counter() - wall)
                     assert response.status_code == 200, response.text
                 CURRENT[0] = None
+                calls = 0
+                if profile is not None:
+                    profile.disable()
+                    calls = pstats.Stats(profile).total_calls  # type: ignore[attr-defined]
+                    profile.clear()
                 answer = response.json()
                 assert "errors" not in answer, answer
                 answer["data"].get("comparison", {}).pop("generatedAt", None)
                 results[name] = {
                     "wall ms": statistics.median(walls) * 1000,
                     "cpu ms": statistics.median(cpus) * 1000,
+                    "python calls": calls / requests,
                     "answer": answer["data"],
                 }
     return results
@@ -126,9 +141,10 @@ async def _measure(url: str, requests: int) -> dict[str, Any]:
         event.listen(engine.sync_engine.pool, "checkout", count("checkouts"))
         event.listen(engine.sync_engine.pool, "checkin", round_trips)
         counted_requests = 10
-        await _serve(url, engine, counted_requests, 3)
+        counted = await _serve(url, engine, counted_requests, 3, cProfile.Profile())
     for name, figures in counts.items():
         results[name].update({key: value / counted_requests for key, value in figures.items()})
+        results[name]["python calls"] = counted[name]["python calls"]
     return results
 
 
@@ -197,15 +213,15 @@ def main() -> None:
                 )
     base_name, this_name = trees
     print(f"{args.requests} requests per case per round, {args.rounds} rounds; median of rounds")
-    print(f"{'case':<18}{'figure':<12}{base_name:>16}{this_name:>16}{'change':>9}")
+    print(f"{'case':<18}{'figure':<13}{base_name:>16}{this_name:>16}{'change':>9}")
     for case in CASES:
         for figure in FIGURES:
             before = statistics.median(run[case][figure] for run in runs[base_name])
             after = statistics.median(run[case][figure] for run in runs[this_name])
             change = f"{after / before - 1:+.0%}" if before else ""
-            print(f"{case:<18}{figure:<12}{before:>16.2f}{after:>16.2f}{change:>9}")
+            print(f"{case:<18}{figure:<13}{before:>16.2f}{after:>16.2f}{change:>9}")
         same = runs[base_name][-1][case]["answer"] == runs[this_name][-1][case]["answer"]
-        print(f"{case:<18}{'same answer':<12}{'':>16}{same!s:>16}")
+        print(f"{case:<18}{'same answer':<13}{'':>16}{same!s:>16}")
 
 
 if __name__ == "__main__":

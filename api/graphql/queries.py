@@ -88,24 +88,25 @@ class Query:
             min_context_window=given.min_context_window,
             max_output_price_per_mtok=given.max_output_price_per_mtok,
         )
-        async with info.context.sessions() as session:
-            total = await session.scalar(count_models(conditions)) or 0
-            rows = (
-                await session.scalars(
-                    select_models_page(
-                        conditions,
-                        (order_by or ModelOrder.NAME).value,
-                        now=info.context.now,
-                        offset=offset,
-                        limit=limit,
+        loaders = info.context.loaders
+        async with loaders.sharing():  # the page and its offerings' batches: one session
+            async with loaders.session() as session:
+                total = await session.scalar(count_models(conditions)) or 0
+                rows = (
+                    await session.scalars(
+                        select_models_page(
+                            conditions,
+                            (order_by or ModelOrder.NAME).value,
+                            now=info.context.now,
+                            offset=offset,
+                            limit=limit,
+                        )
                     )
-                )
-            ).all()
-        loader = info.context.loaders.model_by_id
-        for row in rows:
-            loader.prime(row.id, row)
-        nodes = [ModelType.from_row(row) for row in rows]
-        await preload_offerings(info, nodes, "edges", "node")
+                ).all()
+            for row in rows:
+                loaders.model_by_id.prime(row.id, row)
+            nodes = [ModelType.from_row(row) for row in rows]
+            await preload_offerings(info, nodes, "edges", "node")
         edges = [
             ModelEdgeType(cursor=encode_cursor(offset + index), node=node)
             for index, node in enumerate(nodes)
