@@ -8,8 +8,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
-
 from api.cache import ComparisonCache
 from api.services.loaders import Loaders
 from api.services.models import resolve_model_names
@@ -28,6 +26,7 @@ from schema.domain.costs import Traffic
 from schema.domain.facts import as_stated
 from schema.domain.prices import PriceState
 from schema.models import LlmModel
+from schema.queries.catalog import select_siblings
 
 RELATED_PER_MODEL = 2
 RELATED_MAX = 6
@@ -198,22 +197,18 @@ def _price_facts(price: PriceState | None) -> PriceFacts | None:
 
 async def related_links(loaders: Loaders, models: Sequence[LlmModel]) -> tuple[RelatedLink, ...]:
     """Comparisons one step away: each model swapped for a sibling from its creator, the
-    nearest in context window (then the newest). The siblings read are kept in the
-    loaders for the links' model fields."""
+    nearest in context window (then the newest). The siblings are ranked from the few
+    columns that rank them (a creator may have a hundred models: whole rows would cost a
+    hundred ORM objects and their JSON lists); the rows of those linked are loaded into
+    the loaders for the links' model fields."""
     creator_ids = {model.creator_id for model in models if model.creator_id is not None}
     if not creator_ids:
         return ()
-    asked_ids = {model.id for model in models}
     async with loaders.session() as session:
         siblings = list(
-            await session.scalars(
-                select(LlmModel).where(
-                    LlmModel.creator_id.in_(creator_ids), LlmModel.id.not_in(asked_ids)
-                )
-            )
+            await session.execute(select_siblings(creator_ids, {model.id for model in models}))
         )
-    for sibling in siblings:
-        loaders.model_by_id.prime(sibling.id, sibling)
+    asked = [(model.id, model.slug) for model in models]
     links: list[RelatedLink] = []
     for position, model in enumerate(models):
         own = [s for s in siblings if s.creator_id == model.creator_id]
@@ -226,11 +221,13 @@ async def related_links(loaders: Loaders, models: Sequence[LlmModel]) -> tuple[R
             )
         )
         for sibling in own[:RELATED_PER_MODEL]:
-            swapped = [*models[:position], sibling, *models[position + 1 :]]
+            swapped = [*asked[:position], (sibling.id, sibling.slug), *asked[position + 1 :]]
             links.append(
                 RelatedLink(
-                    key=canonical_key(sorted(m.slug for m in swapped)),
-                    model_ids=tuple(m.id for m in swapped),
+                    key=canonical_key(sorted(slug for _id, slug in swapped)),
+                    model_ids=tuple(model_id for model_id, _slug in swapped),
                 )
             )
-    return tuple(links[:RELATED_MAX])
+    links = links[:RELATED_MAX]
+    await loaders.model_by_id.load_many(sorted({i for link in links for i in link.model_ids}))
+    return tuple(links)

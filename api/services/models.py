@@ -10,7 +10,7 @@ from schema.domain.names import name_lookup_keys
 from schema.domain.slugs import slugify
 from schema.ingest.notation import normalise_any
 from schema.models import LlmModel
-from schema.queries.catalog import select_alias_matches, select_models_named
+from schema.queries.catalog import select_models_named
 
 
 async def resolve_model_names(
@@ -20,20 +20,18 @@ async def resolve_model_names(
     its lookup keys in turn (the name, without leading path segments, then the same in
     their usual spelling: kimi-k2p5 -> kimi-k2.5), a model with that slug, a model some
     source calls by that name (curated first, then OpenRouter, models.dev, LiteLLM,
-    genai-prices, llm-prices), or a model whose slug is the key as a slug. Two statements
+    genai-prices, llm-prices), or a model whose slug is the key as a slug. One statement
     for any number of names."""
     keys_by_name = {name: _lookup_keys(name) for name in names}
     keys = sorted({key for name_keys in keys_by_name.values() for key in name_keys})
+    slugs = sorted({*keys, *map(slugify, keys)})
     alias_ids: dict[str, int] = {}
-    for key, model_id, _source in await session.execute(select_alias_matches(keys)):
-        alias_ids.setdefault(key, model_id)
-    rows = list(
-        await session.scalars(
-            select_models_named(slugs={*keys, *map(slugify, keys)}, ids=set(alias_ids.values()))
-        )
-    )
-    by_slug = {row.slug: row for row in rows}
-    by_id = {row.id: row for row in rows}
+    by_slug: dict[str, LlmModel] = {}
+    by_id: dict[int, LlmModel] = {}
+    for row, alias_key in await session.execute(select_models_named(keys, slugs)):
+        by_slug[row.slug] = by_id[row.id] = row
+        if alias_key is not None:
+            alias_ids.setdefault(alias_key, row.id)
 
     def find(key: str) -> LlmModel | None:
         alias_id = alias_ids.get(key)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -16,10 +16,12 @@ from sqlalchemy import (
     cast,
     exists,
     func,
+    null,
     or_,
     select,
     true,
     type_coerce,
+    union_all,
 )
 
 from schema.domain.names import alias_key
@@ -138,23 +140,46 @@ ALIAS_PRIORITY = ("curated", "openrouter", "models.dev", "litellm", "genai-price
 ``creator/model`` ids are the usual way to name a model by its creator."""
 
 
-def select_alias_matches(keys: Sequence[str]) -> Select[str, int, str]:
-    """Models named by any of ``keys`` through an alias; when sources use one name for
-    different models, curated first, then the feeds in ALIAS_PRIORITY order."""
+def select_models_named(
+    keys: Collection[str], slugs: Collection[str]
+) -> Select[LlmModel, str | None]:
+    """The models whose slug is one of ``slugs`` or that a source calls by one of ``keys``,
+    one row per such alias with its key (None for a match by slug only). The aliases come
+    in the order their meanings win when sources use one name for different models:
+    curated first, then the feeds in ALIAS_PRIORITY order."""
+    by_slug = select(
+        LlmModel.id.label("model_id"),
+        null().label("key"),
+        null().label("source"),
+        null().label("alias_id"),
+    ).where(LlmModel.slug.in_(slugs))
+    by_alias = select(
+        ModelAlias.model_id, ModelAlias.key, ModelAlias.source, ModelAlias.id.label("alias_id")
+    ).where(ModelAlias.key.in_(keys))
+    matches = union_all(by_slug, by_alias).subquery()
     rank = case(
         {source: index for index, source in enumerate(ALIAS_PRIORITY)},
-        value=ModelAlias.source,
+        value=matches.c.source,
         else_=len(ALIAS_PRIORITY),
     )
     return (
-        select(ModelAlias.key, ModelAlias.model_id, ModelAlias.source)
-        .where(ModelAlias.key.in_(keys))
-        .order_by(rank, ModelAlias.source, ModelAlias.id)
+        select(LlmModel, matches.c.key)
+        .join(matches, matches.c.model_id == LlmModel.id)
+        .order_by(rank, matches.c.source, matches.c.alias_id)
     )
 
 
-def select_models_named(*, slugs: Collection[str], ids: Collection[int]) -> Select[LlmModel]:
-    return select(LlmModel).where(or_(LlmModel.slug.in_(slugs), LlmModel.id.in_(ids)))
+def select_siblings(
+    creator_ids: Collection[int], excluded_ids: Collection[int]
+) -> Select[int, str, int | None, int | None, date | None]:
+    """What ranks the creators' other models for related comparisons."""
+    return select(
+        LlmModel.id,
+        LlmModel.slug,
+        LlmModel.creator_id,
+        LlmModel.context_window,
+        LlmModel.released_on,
+    ).where(LlmModel.creator_id.in_(creator_ids), LlmModel.id.not_in(excluded_ids))
 
 
 def select_price_history(

@@ -143,10 +143,39 @@ async def test_a_cold_comparison_reads_each_row_once(
     assert [[m["slug"] for m in link["models"]] for link in comparison["related"]] == [
         ["m002", "m001"]
     ]
-    # aliases, then models by name; then at once: routes, creators, scores, last reviewed
-    # and the creators' other models; then at once: prices, providers (no scores here, so
-    # no benchmarks). Nothing by offering id, model id or provider slug afterwards.
+    # the models named (by slug or alias, one statement); then routes, creators, scores,
+    # last reviewed and the ranking columns of the creators' other models; then prices,
+    # providers (no scores here, so no benchmarks) and the rows of the models linked.
+    # Nothing by offering id, model id or provider slug afterwards.
     assert statements == 9
     # all of them in one session, one after the other: one connection checkout (one
     # pre-ping, BEGIN and ROLLBACK), not one per batch
     assert checkouts == 1
+
+
+async def test_a_cold_comparison_builds_rows_of_the_models_it_shows_only(
+    sessions: sessionmaker[Session], settings: Settings
+) -> None:
+    """A creator's other models are ranked for related comparisons from a few columns:
+    of the four siblings of m000, only the two linked become model objects."""
+    _add_catalog(sessions, 6)
+    with sessions.begin() as session:
+        models = {m.slug: m for m in session.query(LlmModel)}
+        for slug in ("m002", "m003", "m004", "m005"):
+            models[slug].creator_id = models["m000"].creator_id
+    loaded: list[str] = []
+
+    def on_load(target: LlmModel, _context: object) -> None:
+        loaded.append(target.slug)
+
+    event.listen(LlmModel, "load", on_load)
+    try:
+        _statements, body = await _count_statements(settings, COMPARISON)
+    finally:
+        event.remove(LlmModel, "load", on_load)
+    assert "errors" not in body, body
+    related = [
+        [m["slug"] for m in link["models"]] for link in body["data"]["comparison"]["related"]
+    ]
+    assert len(related) == 2
+    assert sorted(loaded) == sorted({"m000", "m001", *(slug for link in related for slug in link)})
