@@ -39,11 +39,17 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+_POSTGRES_UTC = {"options": "-c TimeZone=UTC"}
+"""Sessions in UTC: psycopg returns timestamptz values in datetime.UTC, which
+UTCDateTime then passes through as they are."""
+
+
 def make_engine(url: str) -> Engine:
-    engine = create_engine(sync_url(url), pool_pre_ping=True)
-    if engine.dialect.name == "sqlite":
+    if make_url(url).get_backend_name() == "sqlite":
+        engine = create_engine(sync_url(url), pool_pre_ping=True)
         event.listen(engine, "connect", _sqlite_pragmas)
-    return engine
+        return engine
+    return create_engine(sync_url(url), pool_pre_ping=True, connect_args=_POSTGRES_UTC)
 
 
 def make_async_engine(url: str, *, pool_size: int = 5, max_overflow: int = 10) -> AsyncEngine:
@@ -54,7 +60,11 @@ def make_async_engine(url: str, *, pool_size: int = 5, max_overflow: int = 10) -
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     return create_async_engine(
-        async_url(url), pool_pre_ping=True, pool_size=pool_size, max_overflow=max_overflow
+        async_url(url),
+        pool_pre_ping=True,
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+        connect_args=_POSTGRES_UTC,
     )
 
 
