@@ -51,7 +51,12 @@ from schema.models import (
     Price,
     Provider,
 )
-from schema.queries.catalog import select_current_prices, select_last_reviewed, select_price_history
+from schema.queries.catalog import (
+    among,
+    select_current_prices,
+    select_last_reviewed,
+    select_price_history,
+)
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -119,9 +124,13 @@ Fetch = Callable[[AsyncSession, Sequence[K]], Awaitable[Mapping[K, V]]]
 """One statement for a batch of keys: the value of each key found."""
 
 
+def _dialect(session: AsyncSession) -> str:
+    return session.get_bind().dialect.name
+
+
 def _rows_by(entity: type[Row], column: InstrumentedAttribute[K]) -> Fetch[K, Row]:
     async def fetch(session: AsyncSession, keys: Sequence[K]) -> dict[K, Row]:
-        rows = await session.scalars(select(entity).where(column.in_(keys)))
+        rows = await session.scalars(select(entity).where(among(column, keys, _dialect(session))))
         return {getattr(row, column.key): row for row in rows}
 
     return fetch
@@ -131,7 +140,8 @@ def _grouped_by(
     entity: type[Row], column: InstrumentedAttribute[K], *order: InstrumentedAttribute[Any]
 ) -> Fetch[K, list[Row]]:
     async def fetch(session: AsyncSession, keys: Sequence[K]) -> dict[K, list[Row]]:
-        rows = await session.scalars(select(entity).where(column.in_(keys)).order_by(*order))
+        condition = among(column, keys, _dialect(session))
+        rows = await session.scalars(select(entity).where(condition).order_by(*order))
         grouped: dict[K, list[Row]] = defaultdict(list)
         for row in rows:
             grouped[getattr(row, column.key)].append(row)
@@ -145,7 +155,7 @@ def _current_prices(now: datetime) -> Fetch[int, PriceState]:
     cost a fraction of ORM objects, and nothing writes them back)."""
 
     async def fetch(session: AsyncSession, offering_ids: Sequence[int]) -> dict[int, PriceState]:
-        statement = select_current_prices(offering_ids, now).with_only_columns(
+        statement = select_current_prices(offering_ids, now, _dialect(session)).with_only_columns(
             Price.offering_id,
             Price.input_per_mtok,
             Price.output_per_mtok,

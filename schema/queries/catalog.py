@@ -8,10 +8,13 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
+    ARRAY,
     Numeric,
     Select,
     Text,
     and_,
+    any_,
+    bindparam,
     case,
     cast,
     exists,
@@ -131,8 +134,20 @@ def count_models(conditions: list[Any]) -> Select[int]:
     return select(func.count()).select_from(LlmModel).where(and_(true(), *conditions))
 
 
-def select_current_prices(offering_ids: Sequence[int], now: datetime) -> Select[Price]:
-    return select(Price).where(Price.offering_id.in_(offering_ids), in_force(now))
+def among(column: Any, keys: Sequence[Any], dialect: str) -> Any:
+    """``column IN (keys)``; on PostgreSQL ``column = ANY(:keys)``, one array parameter:
+    the statement's text is then the same for any number of keys, so neither SQLAlchemy
+    nor psycopg rewrites it per key (a models page asks for some 280 prices), and
+    psycopg prepares it once it has run a few times."""
+    if dialect == "postgresql":
+        return column == any_(bindparam(None, list(keys), type_=ARRAY(column.type)))
+    return column.in_(keys)
+
+
+def select_current_prices(
+    offering_ids: Sequence[int], now: datetime, dialect: str
+) -> Select[Price]:
+    return select(Price).where(among(Price.offering_id, offering_ids, dialect), in_force(now))
 
 
 ALIAS_PRIORITY = ("curated", "openrouter", "models.dev", "litellm", "genai-prices", "llm-prices")

@@ -55,10 +55,10 @@ def _add_catalog(sessions: sessionmaker[Session], count: int) -> None:
 
 async def _count_statements(settings: Settings, query: str = QUERY) -> tuple[int, dict[str, Any]]:
     statements, _checkouts, body = await _count(settings, query)
-    return statements, body
+    return len(statements), body
 
 
-async def _count(settings: Settings, query: str) -> tuple[int, int, dict[str, Any]]:
+async def _count(settings: Settings, query: str) -> tuple[list[str], int, dict[str, Any]]:
     """The SQL statements and the connection checkouts of one request; its answer."""
     engine = make_async_engine(settings.database_url)
     statements: list[str] = []
@@ -75,7 +75,7 @@ async def _count(settings: Settings, query: str) -> tuple[int, int, dict[str, An
             statements.clear()  # count the request's statements, not the start-up's
             checkouts.clear()
             body = (await http.post("/graphql", json={"query": query})).json()
-    return len(statements), len(checkouts), body
+    return list(statements), len(checkouts), body
 
 
 @pytest.mark.parametrize("count", [5, 50])
@@ -91,6 +91,20 @@ async def test_statement_count_does_not_grow_with_models(
     assert edges[0]["node"]["offerings"][0]["price"]["tiers"] == [{"minInputTokens": 200000}]
     # page + count, then one batch each: creators, offerings, providers, current prices
     assert statements == 6
+
+
+async def test_the_pages_statements_read_the_same_whatever_the_number_of_keys(
+    sessions: sessionmaker[Session], settings: Settings
+) -> None:
+    """On PostgreSQL a batch's keys go in one array parameter (`= ANY`), so the statements
+    of a page of 5 models and of 50 are the same text (parsed, prepared once)."""
+    if settings.database_url.startswith("sqlite"):
+        pytest.skip("SQLite has no arrays: its batches list the keys (IN)")
+    _add_catalog(sessions, 50)
+    five, _checkouts, _body = await _count(settings, QUERY.replace("first: 50", "first: 5"))
+    fifty, _checkouts, _body = await _count(settings, QUERY)
+    assert sorted(five) == sorted(fifty)
+    assert sum("= ANY (" in statement for statement in fifty) == 4
 
 
 ROUTES_ONLY = "{ models(first: 50) { edges { node { offerings { providerModelId } } } } }"
@@ -147,7 +161,7 @@ async def test_a_cold_comparison_reads_each_row_once(
     # last reviewed and the ranking columns of the creators' other models; then prices,
     # providers (no scores here, so no benchmarks) and the rows of the models linked.
     # Nothing by offering id, model id or provider slug afterwards.
-    assert statements == 9
+    assert len(statements) == 9
     # all of them in one session, one after the other: one connection checkout (one
     # pre-ping, BEGIN and ROLLBACK), not one per batch
     assert checkouts == 1
