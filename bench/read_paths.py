@@ -4,18 +4,20 @@ Usage: .venv/bin/python bench/read_paths.py [--base main] [--requests 100] [--ro
 
 Builds a fresh PostgreSQL database with the offline catalog, exports `--base` (git
 archive) to a scratch folder, then in each round runs one worker process per tree, base
-first, then this one (the app in process over ASGI, no Redis, no feed runs). Each worker
-sends, after a warm-up, `--requests` of each case with `Cache-Control: no-cache`:
+first, then this one (the app in process over ASGI, no Redis, no feed runs, the garbage
+collector tuned as `llmref serve` tunes it). Each worker sends, after a warm-up,
+`--requests` of each case with `Cache-Control: no-cache`:
 
   cold comparison: bench/comparison_query.graphql (names resolved, facts loaded,
       comparison resolved; no response cache, no comparison cache);
   models page: bench/models_query.graphql, models(first: 50) with offerings and prices.
 
-and reports per request: the median wall time and process CPU time, then, from ten more
-requests in a second app under cProfile whose connections are traced, the Python function
-calls (steady whatever the machine's load), the SQL statements, the connection checkouts and
-the round trips to the server (statements, pre-pings, BEGINs, ROLLBACKs). The table gives the median over rounds; the answers of
-both trees are compared byte for byte (`generatedAt` aside).
+and reports per request the median wall time and process CPU time; then, from ten more
+requests in a second app under cProfile whose connections are traced: the Python
+function calls (steady whatever the machine's load), the SQL statements, the connection
+checkouts and the round trips to the server (statements, pre-pings, BEGINs, ROLLBACKs).
+The table gives the median over rounds; the answers of both trees are compared
+(`generatedAt` aside).
 """
 
 from __future__ import annotations
@@ -150,6 +152,9 @@ async def _measure(url: str, requests: int) -> dict[str, Any]:
 
 def _worker(tree: str, url: str, requests: int) -> None:
     sys.path.insert(0, tree)
+    from api.cli import tune_garbage_collection
+
+    tune_garbage_collection()  # as `llmref serve` does
     print(json.dumps(asyncio.run(_measure(url, requests))))
 
 
