@@ -285,12 +285,9 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 if is_awaitable(result):
                     awaitable_fields.append(response_name)
         except Exception:
-            if awaitable_fields:
-                self.settle_in_background([results[field] for field in awaitable_fields])
+            self._settle(results, awaitable_fields)
             raise
-        if not awaitable_fields:
-            return results
-        return self._await_entries(results, awaitable_fields)
+        return self._completed(results, awaitable_fields)
 
     def complete_value(
         self,
@@ -429,12 +426,20 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
                     self.handle_field_error(raw_error, item_type, field_details_list, item_path)
                     append_completed(None)
         except Exception:
-            if awaitable_indices:
-                self.settle_in_background([completed_results[index] for index in awaitable_indices])
+            self._settle(completed_results, awaitable_indices)
             raise
-        if not awaitable_indices:
-            return completed_results
-        return self._await_entries(completed_results, awaitable_indices)
+        return self._completed(completed_results, awaitable_indices)
+
+    def _settle(self, entries: Any, keys: list[Any]) -> None:
+        """On an error while filling the dict of fields or list of items: the awaitables
+        already at ``keys`` settle in the background (as graphql-core leaves them)."""
+        if keys:
+            self.settle_in_background([entries[key] for key in keys])
+
+    def _completed(self, entries: Any, keys: list[Any]) -> Any:
+        """The filled dict of fields or list of items, or an awaitable of it when some
+        entries (at ``keys``) are awaitable."""
+        return self._await_entries(entries, keys) if keys else entries
 
     @staticmethod
     async def _await_entries(entries: Any, keys: list[Any]) -> Any:
