@@ -279,10 +279,10 @@ class Plan(NamedTuple):
     persisted-query store are looked at per request)."""
 
     request: GraphQLHttpRequest
-    cacheable: Cacheable | None
-    """The document's digest when its answer may be kept, else None."""
     key: str | None
-    """The response key when ``cacheable`` is set."""
+    """The response key when the answer may be kept, else None."""
+    operation_name: str | None
+    """The operation's name, for the metrics of a hit."""
 
 
 class ResponseCachingGraphQL:
@@ -348,10 +348,10 @@ class ResponseCachingGraphQL:
         generation = None
         if self.generation is not None and plan is not None and plan.key is not None:
             generation = await self.generation.read()
-        if plan is None or plan.key is None or plan.cacheable is None or generation is None:
+        if plan is None or plan.key is None or generation is None:
             await self.view(scope, _replay(body), send)
             return
-        cacheable, key = plan.cacheable, plan.key
+        key = plan.key
         http_cacheable = request.method == "GET" or persisted is not None
         entry = self.store.get(key)
         answer: Answer
@@ -374,7 +374,7 @@ class ResponseCachingGraphQL:
         await _send(send, answer, headers, http_cacheable)
         if hit:
             self.metrics.observe_request(
-                cacheable.operation_name,
+                plan.operation_name,
                 answer.outcome if isinstance(answer, Uncached) else "ok",
                 time.perf_counter() - started,
                 cache="hit",
@@ -394,7 +394,8 @@ class ResponseCachingGraphQL:
         cacheable = self.digest(request.query, request.operation_name)
         if cacheable is None:
             return Plan(request, None, None)
-        return Plan(request, cacheable, _response_key(cacheable.digest, request))
+        key = _response_key(cacheable.digest, request)
+        return Plan(request, key, cacheable.operation_name)
 
     async def close(self) -> None:
         await self.persisted.close()
