@@ -96,7 +96,11 @@ class Settings(BaseSettings):
         default_factory=list,
         description="Browser origins allowed by CORS, comma-separated; empty allows none, * all.",
     )
-    max_page_size: int = Field(default=200, description="The largest `first` a list accepts.")
+    max_page_size: int = Field(
+        default=200,
+        ge=100,
+        description="The largest `first` a list accepts; at least 100, the largest default page.",
+    )
     max_query_depth: int = Field(default=12, description="Deepest selection nesting accepted.")
     max_aliases: int = Field(default=30, description="Most field aliases one document may use.")
     max_body_bytes: int = Field(

@@ -19,6 +19,10 @@ then starts over (reading an attribute again has no effect), so errors, their pa
 null propagation are graphql-core's. With middleware (a schema extension with a
 ``resolve`` hook) or incremental delivery directives in the schema, every field takes
 graphql-core's path.
+
+Resolver fields that name an in-hand attribute (api/graphql/in_hand.py) and are given no
+arguments take the fast path too, reading that attribute; while it holds ``NOT_IN_HAND``
+they take graphql-core's path, which calls the resolver.
 """
 
 from __future__ import annotations
@@ -50,6 +54,8 @@ from graphql.pyutils import Path, Undefined, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
+
+from api.graphql.in_hand import IN_HAND, NOT_IN_HAND
 
 LEAF, LEAF_LIST, OBJECT, OBJECT_LIST = range(4)
 
@@ -85,6 +91,9 @@ class PlainField:
 
     attribute: str
     shape: Shape | None
+    in_hand: bool = False
+    """A resolver field's in-hand attribute: the fast path only where the field is given
+    no arguments, and only while the attribute holds a value."""
 
 
 TYPENAME = PlainField("__typename", None)
@@ -135,6 +144,20 @@ def _is_attribute_field(field: Any) -> bool:
     )
 
 
+def _in_hand_attribute(field: Any) -> str | None:
+    """The in-hand attribute a Strawberry resolver field names, unless reading it would skip
+    something of the field's own (permission classes, field extensions)."""
+    definition = field.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
+    if (
+        not isinstance(definition, StrawberryField)
+        or definition.permission_classes
+        or definition.extensions
+    ):
+        return None
+    attribute = definition.metadata.get(IN_HAND)
+    return attribute if isinstance(attribute, str) else None
+
+
 def _leaf(kind: int, leaf: GraphQLLeafType) -> dict[str, Any]:
     same: type | None = str if leaf is GraphQLString or leaf is GraphQLID else None
     if leaf is GraphQLBoolean:
@@ -180,8 +203,20 @@ def plain_fields(schema: GraphQLSchema, parent_type: GraphQLObjectType) -> dict[
                 if shape is not None:
                     attribute = field.extensions[GraphQLCoreConverter.DEFINITION_BACKREF]
                     fields[name] = PlainField(attribute.python_name, shape)
+            elif (in_hand := _in_hand_attribute(field)) is not None:
+                shape = shape_of(field.type)
+                if shape is not None and shape.kind != LEAF:
+                    fields[name] = PlainField(in_hand, shape, in_hand=True)
         by_type[parent_type.name] = fields
     return fields
+
+
+def _plain_here(plain: PlainField | None, details: FieldDetailsList) -> PlainField | None:
+    """How the field completes where the selection asks for it: an in-hand field given
+    arguments is its resolver's to answer."""
+    if plain is not None and plain.in_hand and any(detail.node.arguments for detail in details):
+        return None
+    return plain
 
 
 class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
@@ -210,7 +245,7 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return found[2]
         plain = plain_fields(self.schema, parent_type)
         plan = [
-            (name, details, plain.get(details[0].node.name.value))
+            (name, details, _plain_here(plain.get(details[0].node.name.value), details))
             for name, details in fields.items()
         ]
         selections[id(fields)] = (fields, parent_type, plan)  # keeps the identity from reuse
@@ -326,6 +361,8 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return IRREGULAR
         if value is None:
             return None if shape.nullable else IRREGULAR
+        if value is NOT_IN_HAND:
+            return IRREGULAR
         try:
             completed = self._complete_regular(shape, field_details_list, path, value)
         except Exception as raw_error:  # noqa: BLE001 - as graphql-core: a field error

@@ -19,6 +19,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from api.graphql.execution import PlainFieldsExecutionContext
+from api.graphql.in_hand import NOT_IN_HAND, NotInHand, in_hand
 from api.graphql.scalars import DecimalScalar
 from api.graphql.schema import build_schema
 from schema.settings import Settings
@@ -34,6 +35,13 @@ class Color(Enum):
 class Tier:
     level: int
     price: Decimal | None = None
+
+
+class Denied(strawberry.BasePermission):
+    message = "not for you"
+
+    def has_permission(self, source: Any, info: Any, **kwargs: Any) -> bool:
+        return False
 
 
 @strawberry.interface
@@ -73,6 +81,33 @@ class Item:
     pet: Pet | None = None
     required_tier: Tier = field(default_factory=lambda: Tier(level=0))
     fail: bool = strawberry.field(default=False, name="failFlag")
+    tier_in_hand: strawberry.Private[Any] = NOT_IN_HAND
+    tiers_in_hand: strawberry.Private[list[Tier] | NotInHand] = NOT_IN_HAND
+
+    @strawberry.field(graphql_type=Tier | None, metadata=in_hand("tier_in_hand"))
+    def handed(self, times: int = 1) -> Any:
+        """The tier in hand at the default argument, else one made here (so a test sees
+        which answered)."""
+        if self.tier_in_hand is not NOT_IN_HAND and times == 1:
+            return self.tier_in_hand
+        return Tier(level=-self.count * times)
+
+    @strawberry.field(metadata=in_hand("first_tier_in_hand"))
+    def handed_tiers(self, first: int = 1) -> list[Tier]:
+        if self.tiers_in_hand is not NOT_IN_HAND:
+            return self.tiers_in_hand[:first]
+        return [Tier(level=-self.count)]
+
+    @property
+    def first_tier_in_hand(self) -> list[Tier] | NotInHand:
+        tiers = self.tiers_in_hand
+        return tiers if tiers is NOT_IN_HAND else tiers[:1]
+
+    @strawberry.field(
+        graphql_type=Tier | None, metadata=in_hand("tier_in_hand"), permission_classes=[Denied]
+    )
+    def guarded(self) -> Any:
+        return self.tier_in_hand if self.tier_in_hand is not NOT_IN_HAND else None
 
     @strawberry.field
     def shout(self) -> str:
@@ -159,6 +194,8 @@ def regular_item(number: int, **changes: Any) -> Item:
         "best": Tier(level=number) if number % 2 else None,
         "pet": Cat(name="Tom", lives=9) if number % 2 else Dog(name="Rex", good=True),
         "maybe_color": Color.BLUE if number % 3 else None,
+        "tier_in_hand": (NOT_IN_HAND, Tier(level=100 + number), None)[number % 3],
+        "tiers_in_hand": [Tier(level=number), Tier(level=9)] if number % 2 else NOT_IN_HAND,
     }
     values.update(changes)
     return Item(**values)
@@ -195,6 +232,9 @@ def irregular_items() -> list[Item | None]:
         None,
         regular_item(16, active=1, id=16, ratio=3),  # coerced, not the same
         regular_item(17, grid=[[1, None]]),
+        regular_item(18, tier_in_hand=later_tier),  # an awaitable in hand
+        regular_item(19, tier_in_hand=ValueError("an error in hand")),
+        regular_item(23, tiers_in_hand=[Tier(level=1), None]),  # null item in [Tier!]!
         Source(),  # type: ignore[list-item]
     ]
 
@@ -252,6 +292,15 @@ DOCUMENTS = [
     ("{ resolvedIterator { id strict } }", {}),
     ("{ resolvedLater { id tiers { level } strictLater { level } } }", {}),
     ("{ resolvedRequired { id } items { id } }", {}),
+    ("{ items { id handed { level } handedTiers { level } } }", {}),
+    (
+        """query($times: Int!) { items { id
+             handed(times: 1) { level } h2: handed(times: $times) { level }
+             h3: handed { level } handedTiers(first: 2) { level } t: handedTiers { level } } }""",
+        {"times": 3},
+    ),
+    ("{ items { id handed { level } handed { ... on Tier { price } } } }", {}),
+    ("{ items { id guarded { level } } }", {}),
 ]
 
 
@@ -321,6 +370,35 @@ async def test_attribute_fields_build_no_resolve_info(monkeypatch: pytest.Monkey
     plain = await answers(StrawberryGraphQLCoreExecutionContext, document, {}, irregular_items)
     assert fast == plain
     assert len(built) == 10
+
+
+async def test_in_hand_fields_skip_their_resolver_only_without_arguments(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A resolver field with its value in hand builds no resolve info when given no
+    arguments; given any, or with nothing in hand, or with permission classes, it does."""
+    built: list[str] = []
+    original = StrawberryGraphQLCoreExecutionContext.build_resolve_info
+
+    def counting(self: Any, field_def: Any, field_nodes: Any, *args: Any) -> Any:
+        built.append(field_nodes[0].name.value)
+        return original(self, field_def, field_nodes, *args)
+
+    monkeypatch.setattr(StrawberryGraphQLCoreExecutionContext, "build_resolve_info", counting)
+    in_hand_items = lambda: [regular_item(1), regular_item(2), regular_item(3)]  # noqa: E731
+    document = "{ items { handed { level } handedTiers { level } } }"
+    data, errors = await answers(PlainFieldsExecutionContext, document, {}, in_hand_items)
+    assert errors == []
+    assert data["items"] == [
+        {"handed": {"level": 101}, "handedTiers": [{"level": 1}]},
+        {"handed": None, "handedTiers": [{"level": -2}]},
+        {"handed": {"level": -3}, "handedTiers": [{"level": 3}]},
+    ]
+    assert sorted(built) == ["handed", "handedTiers"]  # item 3 has neither in hand: item 2 one
+    built.clear()
+    document = "{ items { handed(times: 1) { level } guarded { level } } }"
+    await answers(PlainFieldsExecutionContext, document, {}, in_hand_items)
+    assert sorted(built) == ["guarded"] * 3 + ["handed"] * 3
 
 
 def test_the_app_schema_executes_with_the_fast_path() -> None:

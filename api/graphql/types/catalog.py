@@ -14,6 +14,7 @@ import strawberry
 from strawberry.types import Info
 
 from api.context import Context
+from api.graphql.in_hand import NOT_IN_HAND, NotInHand, in_hand
 from api.graphql.pagination import page_of
 from api.graphql.selection import selected_below
 from schema.domain.costs import DEFAULT_TRAFFIC, cheapest_route
@@ -186,10 +187,8 @@ class OfferingType:
     model_id: strawberry.Private[int]
     provider_id: strawberry.Private[int]
 
-    provider_in_hand: strawberry.Private[ProviderType | None] = None
-    price_in_hand: strawberry.Private[PriceType | None] = None
-    price_in_hand_known: strawberry.Private[bool] = False
-    """True when `price_in_hand` was loaded (None is then "no price")."""
+    provider_in_hand: strawberry.Private[ProviderType | NotInHand] = NOT_IN_HAND
+    price_in_hand: strawberry.Private[PriceType | NotInHand | None] = NOT_IN_HAND
 
     @classmethod
     def from_row(cls, row: Offering) -> OfferingType:
@@ -208,18 +207,19 @@ class OfferingType:
     async def model(self, info: Info[Context, None]) -> ModelType:
         return await model_of(info, self.model_id)
 
-    @strawberry.field(graphql_type=ProviderType)
+    @strawberry.field(graphql_type=ProviderType, metadata=in_hand("provider_in_hand"))
     def provider(self, info: Info[Context, None]) -> ProviderType | Awaitable[ProviderType]:
-        if self.provider_in_hand is not None:
+        if self.provider_in_hand is not NOT_IN_HAND:
             return self.provider_in_hand
         return provider_of(info, self.provider_id)
 
     @strawberry.field(
         graphql_type=PriceType | None,
         description="The price in force now; null when the provider publishes none.",
+        metadata=in_hand("price_in_hand"),
     )
     def price(self, info: Info[Context, None]) -> PriceType | Awaitable[PriceType | None] | None:
-        if self.price_in_hand_known:
+        if self.price_in_hand is not NOT_IN_HAND:
             return self.price_in_hand
         return self._load_price(info)
 
@@ -255,7 +255,6 @@ async def offering_types(
     if prices is not None:
         for offering, price in zip(offerings, await prices, strict=True):
             offering.price_in_hand = PriceType.from_row(price) if price is not None else None
-            offering.price_in_hand_known = True
     return offerings
 
 
@@ -365,7 +364,7 @@ class ModelType:
         description="Short decision labels such as 'Long context' and 'Vision'."
     )
     creator_id: strawberry.Private[int | None]
-    offerings_in_hand: strawberry.Private[list[OfferingType] | None] = None
+    offerings_in_hand: strawberry.Private[list[OfferingType] | NotInHand] = NOT_IN_HAND
     """All its offerings, when loaded with the page it is on (`preload_offerings`)."""
 
     @classmethod
@@ -403,6 +402,7 @@ class ModelType:
     @strawberry.field(
         graphql_type=list[OfferingType],
         description=f"At most `first` routes (default {MODEL_LISTS_PAGE}, at most LLMREF_MAX_PAGE_SIZE) from `offset`.",
+        metadata=in_hand("offerings_first_page"),
     )
     def offerings(
         self,
@@ -410,9 +410,16 @@ class ModelType:
         first: int | None = MODEL_LISTS_PAGE,
         offset: int | None = 0,
     ) -> list[OfferingType] | Awaitable[list[OfferingType]]:
-        if self.offerings_in_hand is not None:
+        if self.offerings_in_hand is not NOT_IN_HAND:
             return _page(info, self.offerings_in_hand, first, offset)
         return self._load_offerings(info, first, offset)
+
+    @property
+    def offerings_first_page(self) -> list[OfferingType] | NotInHand:
+        """What `offerings` answers at its default arguments, when they are in hand (the
+        default page size is within LLMREF_MAX_PAGE_SIZE, which is at least 100)."""
+        offerings = self.offerings_in_hand
+        return offerings if offerings is NOT_IN_HAND else offerings[:MODEL_LISTS_PAGE]
 
     async def _load_offerings(
         self, info: Info[Context, None], first: int | None, offset: int | None
