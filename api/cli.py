@@ -13,6 +13,7 @@ from typing import Annotated
 
 import typer
 import uvicorn
+from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy.orm import Session, sessionmaker
@@ -34,6 +35,21 @@ from schema.settings import Settings
 app = typer.Typer(help="llmref: a GraphQL backend for choosing between LLMs.", no_args_is_help=True)
 app.add_typer(apikey_app, name="apikey")
 app.add_typer(feeds_app, name="feeds")
+
+
+@app.callback()
+def _check_settings() -> None:
+    """Before any command: each setting the environment gives wrongly, named with what is
+    wrong, and exit status 2 (instead of a traceback from the first command to read them)."""
+    try:
+        Settings()
+    except ValidationError as error:
+        for problem in error.errors():
+            name = "LLMREF_" + "_".join(str(part) for part in problem["loc"]).upper()
+            typer.echo(
+                f"llmref: {name}={problem['input']!r} is not accepted: {problem['msg']}", err=True
+            )
+        raise typer.Exit(2) from None
 
 
 def _migrate(settings: Settings) -> None:
