@@ -353,16 +353,22 @@ async def test_the_documents_exercise_errors_and_values() -> None:
     assert (coerced["active"], coerced["id"], coerced["ratio"]) == (True, "16", 3.0)
 
 
-async def test_attribute_fields_build_no_resolve_info(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Only resolver fields get a GraphQLResolveInfo (and a call of their resolver)."""
-    built: list[str] = []
+@pytest.fixture
+def built(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the fields a GraphQLResolveInfo is built for, as they are built."""
+    names: list[str] = []
     original = StrawberryGraphQLCoreExecutionContext.build_resolve_info
 
     def counting(self: Any, field_def: Any, field_nodes: Any, *args: Any) -> Any:
-        built.append(field_nodes[0].name.value)
+        names.append(field_nodes[0].name.value)
         return original(self, field_def, field_nodes, *args)
 
     monkeypatch.setattr(StrawberryGraphQLCoreExecutionContext, "build_resolve_info", counting)
+    return names
+
+
+async def test_attribute_fields_build_no_resolve_info(built: list[str]) -> None:
+    """Only resolver fields get a GraphQLResolveInfo (and a call of their resolver)."""
     document = "{ item { id name tags tiers { level } best { level } shout __typename } }"
     fast = await answers(PlainFieldsExecutionContext, document, {}, irregular_items)
     assert built == ["shout"]
@@ -373,18 +379,10 @@ async def test_attribute_fields_build_no_resolve_info(monkeypatch: pytest.Monkey
 
 
 async def test_in_hand_fields_skip_their_resolver_only_without_arguments(
-    monkeypatch: pytest.MonkeyPatch,
+    built: list[str],
 ) -> None:
     """A resolver field with its value in hand builds no resolve info when given no
     arguments; given any, or with nothing in hand, or with permission classes, it does."""
-    built: list[str] = []
-    original = StrawberryGraphQLCoreExecutionContext.build_resolve_info
-
-    def counting(self: Any, field_def: Any, field_nodes: Any, *args: Any) -> Any:
-        built.append(field_nodes[0].name.value)
-        return original(self, field_def, field_nodes, *args)
-
-    monkeypatch.setattr(StrawberryGraphQLCoreExecutionContext, "build_resolve_info", counting)
     in_hand_items = lambda: [regular_item(1), regular_item(2), regular_item(3)]  # noqa: E731
     document = "{ items { handed { level } handedTiers { level } } }"
     data, errors = await answers(PlainFieldsExecutionContext, document, {}, in_hand_items)
