@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
@@ -54,6 +55,25 @@ async def test_every_caller_of_a_failed_batch_gets_the_error() -> None:
     assert [str(result) for result in results] == ["database down", "database down"]
     with pytest.raises(LookupError):
         await loader.load(1)
+
+
+async def test_a_failed_batch_under_load_many_leaves_no_error_unseen() -> None:
+    """The first key's error is raised; the others' count as seen, so asyncio reports no
+    "Future exception was never retrieved" when they are collected."""
+    reports: list[str] = []
+    loop = asyncio.get_running_loop()
+    loop.set_exception_handler(lambda _loop, context: reports.append(context["message"]))
+    try:
+        loader = BatchLoader(Fetches(fail=True))
+        with pytest.raises(LookupError):
+            await loader.load_many([1, 2, 3])
+        del loader
+        for _ in range(2):  # the failed batch's futures are in a reference cycle
+            gc.collect()
+            await asyncio.sleep(0)
+    finally:
+        loop.set_exception_handler(None)
+    assert reports == []
 
 
 class Sessions:
