@@ -10,13 +10,16 @@ from pydantic import ValidationError
 from typer.testing import CliRunner
 
 from api.cli import app
+from api.graphql.types.catalog import MODEL_LISTS_PAGE, PROVIDER_OFFERINGS_PAGE
 from schema.settings import Settings
 
 
 def test_a_page_size_below_the_largest_default_page_is_refused() -> None:
-    with pytest.raises(ValidationError, match="greater than or equal to 100"):
-        Settings(max_page_size=99)
-    assert Settings(max_page_size=100).max_page_size == 100
+    """The bound in schema/settings.py is the largest of the API's default pages."""
+    largest = max(PROVIDER_OFFERINGS_PAGE, MODEL_LISTS_PAGE)
+    with pytest.raises(ValidationError, match=f"greater than or equal to {largest}"):
+        Settings(max_page_size=largest - 1)
+    assert Settings(max_page_size=largest).max_page_size == largest
 
 
 @pytest.mark.parametrize("command", [["migrate"], ["feeds", "list"]])
