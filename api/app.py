@@ -23,6 +23,7 @@ from starlette.websockets import WebSocket
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from api.cache import ComparisonCache, LocalComparisonCache, create_cache
+from api.catalog_generation import CatalogGeneration
 from api.context import Context
 from api.events.hub import EventHub
 from api.graphiql import graphiql_page
@@ -34,8 +35,9 @@ from api.metrics import CONTENT_TYPE, CountingCache, Metrics, exposition
 from api.persisted_queries import PersistedQueries
 from api.queue import CeleryRunQueue
 from api.ratelimit import RateLimiter, create_rate_limiter
-from api.response_cache import CatalogGeneration, ResponseCachingGraphQL
+from api.response_cache import ResponseCachingGraphQL
 from api.runner import EmbeddedRunner
+from api.services.catalog_pages import CatalogPages
 from api.services.loaders import create_loaders
 from api.ws import handler_class
 from schema.db.base import utcnow
@@ -61,6 +63,8 @@ class LlmrefGraphQL(GuardedGraphQL):
         hub: EventHub,
         metrics: Metrics,
         rate_limiter: RateLimiter,
+        pages: CatalogPages | None,
+        clock: Callable[[], datetime],
     ) -> None:
         super().__init__(
             build_schema(settings, rate_limiter=rate_limiter),
@@ -78,6 +82,8 @@ class LlmrefGraphQL(GuardedGraphQL):
         self.cache = cache
         self.enqueue_run = enqueue_run
         self._publish = publish
+        self.pages = pages
+        self.clock = clock
 
     async def render_graphql_ide(self, request: Request) -> Response:
         return graphiql_page()  # its assets come from this server, not a CDN
@@ -88,7 +94,7 @@ class LlmrefGraphQL(GuardedGraphQL):
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
-        now = datetime.now(UTC)
+        now = self.clock()
         return Context(
             settings=self.settings,
             sessions=self.sessions,
@@ -98,6 +104,7 @@ class LlmrefGraphQL(GuardedGraphQL):
             enqueue_run=self.enqueue_run,
             publish=self.publish,
             hub=self.hub,
+            pages=self.pages,
             request=request,
             response=response,
         )
@@ -130,9 +137,15 @@ class GraphQLFirst:
             await self.app(scope, receive, send)
 
 
-def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Starlette:
+def create_app(
+    settings: Settings,
+    *,
+    engine: AsyncEngine | None = None,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> Starlette:
     """The app. With Redis: Celery workers run the feeds and the cache is shared. Without:
-    an embedded runner in this process runs them (unless LLMREF_RUN_FEEDS=false)."""
+    an embedded runner in this process runs them (unless LLMREF_RUN_FEEDS=false). `clock`
+    gives each request's "now" (the moment its prices in force are read at)."""
     engine = engine or make_async_engine(
         settings.database_url,
         pool_size=settings.database_pool_size,
@@ -160,6 +173,12 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Star
         enqueue_run, publish = runner.enqueue, runner.publish
     metrics = Metrics()
     rate_limiter = create_rate_limiter(settings)
+    generation = CatalogGeneration(settings.redis_url) if settings.redis_url else None
+    pages = (
+        CatalogPages(generation, settings.page_cache_entries)
+        if generation is not None and settings.page_cache_entries
+        else None
+    )
     graphql = LlmrefGraphQL(
         settings,
         engine,
@@ -169,10 +188,12 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Star
         hub,
         metrics,
         rate_limiter,
+        pages,
+        clock,
     )
     endpoint = ResponseCachingGraphQL(
         graphql,
-        generation=CatalogGeneration(settings.redis_url) if settings.redis_url else None,
+        generation=generation,
         persisted=PersistedQueries(settings.redis_url),
         digest=cacheable_digest,
         metrics=metrics,

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.cache import ComparisonCache
 from api.events.hub import EventHub
+from api.services.catalog_pages import CatalogPages
 from api.services.loaders import Loaders
 from schema.settings import Settings
 
@@ -29,6 +30,8 @@ class Context:
     """After a commit that changed prices: publish events, bump these models' caches."""
     hub: EventHub
     """This process's price-change event reader (for subscriptions)."""
+    pages: CatalogPages | None = None
+    """The `models` pages this process keeps (None: none are, without Redis)."""
     request: Any = None
     response: Any = None
     connection_params: Any = None

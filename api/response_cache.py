@@ -31,7 +31,6 @@ import asyncio
 import dataclasses
 import functools
 import hashlib
-import logging
 import time
 import urllib.parse
 from collections import OrderedDict
@@ -41,12 +40,9 @@ from typing import Any, NamedTuple
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.catalog_generation import CatalogGeneration
 from api.metrics import Metrics
 from api.persisted_queries import PersistedQueries, PersistedQueryError, persisted_query_hash
-from api.redis_get import RedisGet, RedisUnavailable
-from schema.cache import CATALOG_GENERATION_KEY
-
-log = logging.getLogger("llmref.response_cache")
 
 
 class Cacheable(NamedTuple):
@@ -76,42 +72,6 @@ grows about 22-fold into Python objects at worst)."""
 HTTP_CACHE_CONTROL = b"public, no-cache"
 """A CDN or browser may keep a GET or persisted-query answer but must revalidate it (with
 If-None-Match) every time: prices can change at any moment."""
-
-
-class CatalogGeneration:
-    """The catalog generation, read from Redis. Every request waiting when a read is sent
-    shares it, and no request uses a read sent before it asked, so it sees every bump made
-    before it arrived (one round trip then serves many requests under load)."""
-
-    def __init__(self, url: str) -> None:
-        self._redis = RedisGet(url, CATALOG_GENERATION_KEY)
-        self._waiting: asyncio.Future[int | None] | None = None
-        self._reader: asyncio.Task[None] | None = None
-
-    async def read(self) -> int | None:
-        """The current generation (0 before the first bump); None when Redis fails."""
-        if self._waiting is None:
-            self._waiting = asyncio.get_running_loop().create_future()
-            if self._reader is None:
-                self._reader = asyncio.create_task(self._read_for_waiting())
-        return await asyncio.shield(self._waiting)
-
-    async def _read_for_waiting(self) -> None:
-        try:
-            while self._waiting is not None:
-                answer, self._waiting = self._waiting, None
-                try:
-                    value = await self._redis.get()
-                except RedisUnavailable as error:
-                    log.warning("catalog generation unavailable, executing instead: %s", error)
-                    answer.set_result(None)
-                    continue
-                answer.set_result(int(value or 0))
-        finally:
-            self._reader = None
-
-    async def close(self) -> None:
-        await self._redis.close()
 
 
 @dataclasses.dataclass(frozen=True)

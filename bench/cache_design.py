@@ -7,7 +7,7 @@ bytes (the size of the comparison answer), after doing what a hit of each design
 
   bytes only          nothing (the in-process lookup alone; no cross-process validation);
   GET generation      one Redis GET of the catalog generation per request;
-  coalesced read      api.response_cache.CatalogGeneration (requests waiting at the same
+  coalesced read      api.catalog_generation.CatalogGeneration (requests waiting at the same
                       moment share one GET sent after they arrived);
   GET bytes           one Redis GET of the 6.8 KB answer per request (bytes kept in Redis
                       only; a real design would still need to validate them);
@@ -31,7 +31,7 @@ from starlette.types import Receive, Scope, Send
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from api.response_cache import CatalogGeneration
+from api.catalog_generation import CatalogGeneration
 from bench.comparison import BIN, serving, wrk
 from schema.cache import CATALOG_GENERATION_KEY
 

@@ -101,6 +101,11 @@ class Settings(BaseSettings):
         ge=100,
         description="The largest `first` a list accepts; at least 100, the largest default page.",
     )
+    page_cache_entries: int = Field(
+        default=64,
+        ge=0,
+        description="`models` pages whose rows each API process keeps between requests, checked against the catalog generation (needs Redis); 0 keeps none.",
+    )
     max_query_depth: int = Field(default=12, description="Deepest selection nesting accepted.")
     max_aliases: int = Field(default=30, description="Most field aliases one document may use.")
     max_body_bytes: int = Field(

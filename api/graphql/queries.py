@@ -12,6 +12,7 @@ from strawberry.types import Info
 from api.context import Context
 from api.events.replay import resume_point
 from api.graphql.pagination import check_first, check_offset, decode_cursor, encode_cursor
+from api.graphql.selection import selected_below
 from api.graphql.types.catalog import (
     CapabilityEnum,
     ModelConnectionType,
@@ -28,12 +29,12 @@ from api.graphql.types.comparison import (
     TrafficInput,
 )
 from api.graphql.types.events import PriceChangeEventType
+from api.services.catalog_pages import ModelsQuery, hold_routes, read_models_page
 from api.services.comparisons import compare
 from api.services.models import resolve_model_names
 from schema.domain.comparison_errors import ComparisonProblem
 from schema.domain.costs import DEFAULT_TRAFFIC
 from schema.models import LlmModel, Provider
-from schema.queries.catalog import count_models, model_filter_conditions, select_models_page
 from schema.queries.events import select_events_after
 
 
@@ -76,36 +77,34 @@ class Query:
         first: int | None = 50,
         after: str | None = None,
     ) -> ModelConnectionType:
-        limit = check_first(50 if first is None else first, info.context.settings.max_page_size)
+        context = info.context
+        limit = check_first(50 if first is None else first, context.settings.max_page_size)
         offset = decode_cursor(after) + 1 if after is not None else 0
         given = filter or ModelFilterInput()
-        conditions = model_filter_conditions(
-            now=info.context.now,
+        query = ModelsQuery(
+            order=(order_by or ModelOrder.NAME).value,
+            offset=offset,
+            limit=limit,
             search=given.search,
             creator=given.creator,
             provider=given.provider,
-            capabilities=[capability.value for capability in given.capabilities or ()],
+            capabilities=tuple(capability.value for capability in given.capabilities or ()),
             min_context_window=given.min_context_window,
             max_output_price_per_mtok=given.max_output_price_per_mtok,
         )
-        loaders = info.context.loaders
+        loaders = context.loaders
+        pages = None if _asks_no_cache(context) else context.pages
         async with loaders.sharing():  # the page and its offerings' batches: one session
-            async with loaders.session() as session:
-                total = await session.scalar(count_models(conditions)) or 0
-                rows = (
-                    await session.scalars(
-                        select_models_page(
-                            conditions,
-                            (order_by or ModelOrder.NAME).value,
-                            now=info.context.now,
-                            offset=offset,
-                            limit=limit,
-                        )
-                    )
-                ).all()
+            if pages is not None:
+                page = await pages.models(query, loaders, context.now)
+            else:
+                page = await read_models_page(query, loaders, context.now)
+            rows, total = page.rows, page.total
             for row in rows:
                 loaders.model_by_id.prime(row.id, row)
             nodes = [ModelType.from_row(row) for row in rows]
+            if "offerings" in selected_below(info, "edges", "node"):
+                await hold_routes(page, loaders, context.now)
             await preload_offerings(info, nodes, "edges", "node")
         edges = [
             ModelEdgeType(cursor=encode_cursor(offset + index), node=node)

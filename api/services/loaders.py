@@ -6,7 +6,8 @@ types that also do; the statements it runs are built in schema/queries where the
 than a `WHERE key IN (...)`. It knows nothing of GraphQL: a `BatchLoader` collects the keys
 asked for while the event loop goes round and fetches them in one call, so fifty models'
 `offerings` fields cost one statement. Loaders are created per request (per emitted event
-for subscriptions), so nothing is cached across requests. Each batch opens its own short
+for subscriptions), so nothing they fetch outlives it; the rows of a `models` page kept
+between requests are primed into them (api/services/catalog_pages.py). Each batch opens its own short
 read session, except inside `Loaders.sharing()`: there the batches (and the other reads
 that ask `Loaders.session()`) take turns on one session, so a request's dozen small
 statements cost one connection checkout, pre-ping, BEGIN and ROLLBACK instead of one each.

@@ -150,6 +150,17 @@ def select_current_prices(
     return select(Price).where(among(Price.offering_id, offering_ids, dialect), in_force(now))
 
 
+def select_next_price_change(
+    offering_ids: Sequence[int], now: datetime, dialect: str
+) -> Select[datetime | None, datetime | None]:
+    """The first start, and the first end, of any price of these routes after ``now``: until
+    the earlier of the two, their prices in force stay the same."""
+    of_routes = among(Price.offering_id, offering_ids, dialect)
+    starts = select(func.min(Price.effective_from)).where(of_routes, Price.effective_from > now)
+    ends = select(func.min(Price.effective_to)).where(of_routes, Price.effective_to > now)
+    return select(starts.scalar_subquery(), ends.scalar_subquery())
+
+
 ALIAS_PRIORITY = ("curated", "openrouter", "models.dev", "litellm", "genai-prices", "llm-prices")
 """Whose meaning of a name wins when sources use it for different models: OpenRouter's
 ``creator/model`` ids are the usual way to name a model by its creator."""

@@ -1,0 +1,195 @@
+"""A `models` page's rows are kept in the API process: the page is executed again without
+reading the database while the catalog generation stays and its prices stay in force,
+and read again after either moves; pages ordered or filtered by price, and requests
+asking for no-cache, always read the database."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import event, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from api.app import create_app
+from schema.db.engine import make_async_engine
+from schema.events import publisher
+from schema.models import LlmModel, Offering, Price
+from schema.settings import Settings
+from tests.api.test_query_count import _add_catalog
+from tests.e2e.live import redis_database
+
+PAGE = """{ models(first: 50) { totalCount edges { node { slug
+  offerings { provider { slug } price { inputPerMTok effectiveFrom } } } } } }"""
+SLUGS = "{ models(first: 50) { edges { node { slug } } } }"
+CHEAPEST = "{ models(first: 50, orderBy: CHEAPEST_OUTPUT_PRICE) { edges { node { slug } } } }"
+KEYED = {"Authorization": "Bearer llmref_abcdefgh_client"}
+"""A caller with a key: never answered from the response cache, so every request executes
+(the key is looked up only by ops fields, and none is asked here)."""
+START = datetime(2026, 6, 1, tzinfo=UTC)
+
+
+@dataclasses.dataclass
+class Served:
+    """The app in-process over ASGI, with its clock, counting its SQL statements."""
+
+    http: httpx.AsyncClient
+    statements: list[str]
+    now: datetime = START
+
+    async def post(self, query: str, **headers: str) -> dict[str, Any]:
+        self.statements.clear()
+        response = await self.http.post(
+            "/graphql", json={"query": query}, headers={**KEYED, **headers}
+        )
+        body: dict[str, Any] = response.json()
+        assert "errors" not in body, body
+        return body["data"]
+
+
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    with redis_database((5, 6, 9, 4)) as url:
+        yield url
+
+
+async def _served(settings: Settings) -> AsyncIterator[Served]:
+    engine = make_async_engine(settings.database_url)
+    statements: list[str] = []
+    event.listen(
+        engine.sync_engine, "before_cursor_execute", lambda *args: statements.append(args[2])
+    )
+    served = Served(httpx.AsyncClient(), statements)
+    app = create_app(settings, engine=engine, clock=lambda: served.now)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http,
+    ):
+        await app.state.hub.ready()
+        served.http = http
+        yield served
+
+
+@pytest.fixture
+async def served(
+    settings: Settings, redis_url: str, sessions: sessionmaker[Session]
+) -> AsyncIterator[Served]:
+    _add_catalog(sessions, 5)
+    async for running in _served(settings.model_copy(update={"redis_url": redis_url})):
+        yield running
+
+
+def _input_prices(data: dict[str, Any]) -> list[str]:
+    return [
+        offering["price"]["inputPerMTok"]
+        for edge in data["models"]["edges"]
+        for offering in edge["node"]["offerings"]
+    ]
+
+
+async def test_a_kept_page_executes_again_without_reading_the_database(served: Served) -> None:
+    first = await served.post(PAGE)
+    # count, page, offerings, providers, prices in force, and their next scheduled change
+    assert len(served.statements) == 6
+    assert first["models"]["totalCount"] == 5
+    assert _input_prices(first) == ["1", "2"] * 5
+    assert await served.post(PAGE) == first
+    assert served.statements == []
+    # another selection of the same page: the same rows
+    slugs = await served.post(SLUGS)
+    assert served.statements == []
+    assert [edge["node"]["slug"] for edge in slugs["models"]["edges"]] == [
+        f"m{index:03}" for index in range(5)
+    ]
+
+
+async def test_a_page_first_read_without_its_offerings_reads_them_once_asked(
+    served: Served,
+) -> None:
+    await served.post(SLUGS)
+    assert len(served.statements) == 2  # count and page: no offerings unasked
+    await served.post(PAGE)
+    assert len(served.statements) == 4  # the routes, once
+    await served.post(PAGE)
+    assert served.statements == []
+
+
+async def test_no_cache_reads_the_database_every_time(served: Served) -> None:
+    await served.post(PAGE)
+    for _ in range(2):
+        await served.post(PAGE, **{"Cache-Control": "no-cache"})
+        assert len(served.statements) == 5  # as without kept pages: no next-change read
+
+
+async def test_a_page_is_read_again_after_the_catalog_generation_moves(
+    served: Served, sessions: sessionmaker[Session], redis_url: str
+) -> None:
+    assert _input_prices(await served.post(PAGE))[0] == "1"
+    with sessions.begin() as session:
+        model = session.scalars(select(LlmModel).where(LlmModel.slug == "m000")).one()
+        offering_ids = select(Offering.id).where(Offering.model_id == model.id)
+        session.execute(
+            update(Price)
+            .where(Price.offering_id.in_(offering_ids))
+            .values(input_per_mtok=Decimal(7))
+        )
+    # written without an ingest: no generation moved, so the kept rows still answer
+    assert _input_prices(await served.post(PAGE))[0] == "1"
+    assert served.statements == []
+    publisher(sessions, redis_url=redis_url, now=lambda: served.now)([model.id])
+    assert _input_prices(await served.post(PAGE))[:2] == ["7", "7"]
+    assert len(served.statements) == 6
+
+
+async def test_a_scheduled_price_shows_from_its_start_without_an_ingest(
+    served: Served, sessions: sessionmaker[Session]
+) -> None:
+    starts = START + timedelta(hours=1)
+    with sessions.begin() as session:
+        price = session.scalars(select(Price).order_by(Price.id).limit(1)).one()
+        price.effective_to = starts
+        session.add(
+            Price(
+                offering_id=price.offering_id,
+                source="curated",
+                effective_from=starts,
+                input_per_mtok=Decimal("0.5"),
+                output_per_mtok=Decimal(2),
+            )
+        )
+    assert _input_prices(await served.post(PAGE))[0] == "1"
+    served.now = starts - timedelta(seconds=1)
+    assert _input_prices(await served.post(PAGE))[0] == "1"
+    assert served.statements == []
+    served.now = starts
+    data = await served.post(PAGE)
+    assert _input_prices(data)[0] == "0.5"
+    assert data["models"]["edges"][0]["node"]["offerings"][0]["price"]["effectiveFrom"] == (
+        "2026-06-01T01:00:00+00:00"
+    )
+    assert len(served.statements) == 4  # the routes again, not the page
+    await served.post(PAGE)
+    assert served.statements == []
+
+
+async def test_pages_ordered_by_price_are_read_every_time(served: Served) -> None:
+    for _ in range(2):
+        await served.post(CHEAPEST)
+        assert len(served.statements) == 2
+
+
+async def test_the_least_recently_used_page_goes_first(
+    settings: Settings, redis_url: str, sessions: sessionmaker[Session]
+) -> None:
+    _add_catalog(sessions, 5)
+    kept_one = settings.model_copy(update={"redis_url": redis_url, "page_cache_entries": 1})
+    async for served in _served(kept_one):
+        other = SLUGS.replace("first: 50", "first: 2")
+        for query, statements in ((SLUGS, 2), (SLUGS, 0), (other, 2), (SLUGS, 2)):
+            await served.post(query)
+            assert len(served.statements) == statements, query
