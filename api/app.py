@@ -175,8 +175,8 @@ def create_app(
     rate_limiter = create_rate_limiter(settings)
     generation = CatalogGeneration(settings.redis_url) if settings.redis_url else None
     pages = (
-        CatalogPages(generation, settings.page_cache_entries)
-        if generation is not None and settings.page_cache_entries
+        CatalogPages(generation, settings.page_cache_rows)
+        if generation is not None and settings.page_cache_rows
         else None
     )
     graphql = LlmrefGraphQL(

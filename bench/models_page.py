@@ -3,30 +3,37 @@
 Usage: .venv/bin/python bench/models_page.py [--database-url URL] [--requests 150] [--rounds 3]
 
 Without --database-url it builds a fresh PostgreSQL database with the offline catalog
-(bench/comparison.py). In each round, in one process, the median CPU milliseconds of:
+(bench/comparison.py); the app gets a Redis database of its own. In each round, in one
+process, the median CPU milliseconds of:
 
   request     the whole request over ASGI (bench/models_query.graphql, `Cache-Control:
               no-cache`): parsing, validation, the reads, building the objects, execution,
               JSON;
-  reads       the page's reads as the `models` resolver makes them, without GraphQL: one
-              shared session (`Loaders.sharing`), the count and the page, then the
-              offerings, providers and prices in force through the request's loaders
-              (five statements, SQLAlchemy over psycopg, ORM rows and price values);
-  psycopg     the same five statements' SQL sent with psycopg directly on one open
-              connection (rows as tuples): what the database and driver cost by
+  kept        the same request by a caller with a key: executed (the response cache
+              answers no caller with a key) on the page's rows kept in process
+              (api/services/catalog_pages.py), without reading the database;
+  reads       the reads of a page's first request as the `models` resolver makes them,
+              without GraphQL: one shared session (`Loaders.sharing`), the count and the
+              page, then the offerings, providers, prices in force and their next change
+              through the request's loaders (six statements, SQLAlchemy over psycopg);
+  psycopg     the first five of those statements' SQL sent with psycopg directly on one
+              open connection (rows as tuples): what the database and driver cost by
               themselves, the floor of the reads.
 
 The difference between `request` and `reads` is what the API spends above the data;
 between `reads` and `psycopg`, what SQLAlchemy, the loaders and the value objects cost.
+It also prints the memory one kept page holds (tracemalloc, after a collection).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import statistics
 import sys
 import time
+import tracemalloc
 from collections.abc import Awaitable, Callable
 from contextlib import ExitStack
 from datetime import UTC, datetime
@@ -40,14 +47,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from api.app import create_app
 from api.cli import tune_garbage_collection
+from api.services.catalog_pages import ModelsPage, ModelsQuery, read_models_page, read_routes
 from api.services.loaders import create_loaders
 from bench.comparison import offline_catalog_database
 from bench.harness import models_body
 from schema.db.engine import make_async_engine, make_async_sessionmaker
-from schema.queries.catalog import count_models, select_models_page
 from schema.settings import Settings
+from tests.e2e.live import redis_database
 
 HEADERS = {"content-type": "application/json", "cache-control": "no-cache"}
+KEYED = {"content-type": "application/json", "authorization": "Bearer llmref_abcdefgh_bench"}
+"""A caller with a key (none is looked up: the page has no ops fields)."""
+FIRST_50 = ModelsQuery(order="NAME", offset=0, limit=50)
 
 PSYCOPG_STATEMENTS = (
     ("SELECT count(*) FROM llm_models", None),
@@ -78,29 +89,39 @@ async def cpu_ms(step: Callable[[], Awaitable[object]], times: int) -> float:
     return statistics.median(samples)
 
 
-async def run(database_url: str, requests: int, rounds: int) -> None:
-    settings = Settings(database_url=database_url, run_feeds=False, event_poll_seconds=3600)
+async def kept_bytes(read: Callable[[], Awaitable[ModelsPage]]) -> int:
+    """What one page's kept rows hold in memory once its request's objects are gone."""
+    gc.collect()
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    page = await read()
+    gc.collect()
+    held = tracemalloc.get_traced_memory()[0] - before
+    tracemalloc.stop()
+    assert page.routes is not None
+    return held
+
+
+async def run(database_url: str, redis_url: str, requests: int, rounds: int) -> None:
+    settings = Settings(
+        database_url=database_url,
+        redis_url=redis_url,
+        run_feeds=False,
+        event_poll_seconds=3600,
+    )
     app = create_app(settings)
     tune_garbage_collection()
     sessions = make_async_sessionmaker(make_async_engine(database_url))
     body = models_body()
     dsn = make_url(database_url).set(drivername="postgresql").render_as_string(False)
 
-    async def reads() -> None:
+    async def reads() -> ModelsPage:
         now = datetime.now(UTC)
         loaders = create_loaders(sessions, now)
         async with loaders.sharing():
-            async with loaders.session() as session:
-                await session.scalar(count_models([]))
-                page = (
-                    await session.scalars(
-                        select_models_page([], "NAME", now=now, offset=0, limit=50)
-                    )
-                ).all()
-            groups = await loaders.offerings_by_model_id.load_many([row.id for row in page])
-            offerings = [row for group in groups for row in group]
-            await loaders.provider_by_id.load_many([row.provider_id for row in offerings])
-            await loaders.current_price_by_offering_id.load_many([row.id for row in offerings])
+            page = await read_models_page(FIRST_50, loaders, now)
+            page.routes = await read_routes(loaders, [row.id for row in page.rows], now)
+        return page
 
     async with (
         app.router.lifespan_context(app),
@@ -112,6 +133,10 @@ async def run(database_url: str, requests: int, rounds: int) -> None:
 
         async def request() -> None:
             response = await http.post("/graphql", content=body, headers=HEADERS)
+            assert response.status_code == 200 and b'"errors"' not in response.content
+
+        async def kept() -> None:
+            response = await http.post("/graphql", content=body, headers=KEYED)
             assert response.status_code == 200 and b'"errors"' not in response.content
 
         async def direct() -> None:
@@ -129,9 +154,14 @@ async def run(database_url: str, requests: int, rounds: int) -> None:
                     keys["offerings"] = [row[0] for row in rows]
                     keys["providers"] = sorted({row[2] for row in rows})
 
-        print(f"{'round':>5} {'request':>9} {'reads':>9} {'psycopg':>9}   (CPU ms, medians)")
+        print(f"one kept page holds {await kept_bytes(reads) / 1024:.0f} KiB")
+        print(
+            f"{'round':>5} {'request':>9} {'kept':>9} {'reads':>9} {'psycopg':>9}"
+            "   (CPU ms, medians)"
+        )
         for number in range(1, rounds + 1):
-            figures = [await cpu_ms(step, requests) for step in (request, reads, direct)]
+            steps = (request, kept, reads, direct)
+            figures = [await cpu_ms(step, requests) for step in steps]
             print(f"{number:>5}" + "".join(f" {figure:9.2f}" for figure in figures))
 
 
@@ -143,7 +173,8 @@ def main() -> None:
     args = parser.parse_args()
     with ExitStack() as stack:
         url = args.database_url or stack.enter_context(offline_catalog_database())
-        asyncio.run(run(url, args.requests, args.rounds))
+        redis_url = stack.enter_context(redis_database((15, 13)))
+        asyncio.run(run(url, redis_url, args.requests, args.rounds))
 
 
 if __name__ == "__main__":

@@ -101,10 +101,10 @@ class Settings(BaseSettings):
         ge=100,
         description="The largest `first` a list accepts; at least 100, the largest default page.",
     )
-    page_cache_entries: int = Field(
-        default=64,
+    page_cache_rows: int = Field(
+        default=20_000,
         ge=0,
-        description="`models` pages whose rows each API process keeps between requests, checked against the catalog generation (needs Redis); 0 keeps none.",
+        description="Rows (models, offerings, providers, prices; about 1.8 KB each) of `models` pages each API process keeps between requests, checked against the catalog generation (needs Redis); 0 keeps none.",
     )
     max_query_depth: int = Field(default=12, description="Deepest selection nesting accepted.")
     max_aliases: int = Field(default=30, description="Most field aliases one document may use.")

@@ -29,7 +29,7 @@ from api.graphql.types.comparison import (
     TrafficInput,
 )
 from api.graphql.types.events import PriceChangeEventType
-from api.services.catalog_pages import ModelsQuery, hold_routes, read_models_page
+from api.services.catalog_pages import ModelsQuery, read_models_page
 from api.services.comparisons import compare
 from api.services.models import resolve_model_names
 from schema.domain.comparison_errors import ComparisonProblem
@@ -103,8 +103,8 @@ class Query:
             for row in rows:
                 loaders.model_by_id.prime(row.id, row)
             nodes = [ModelType.from_row(row) for row in rows]
-            if "offerings" in selected_below(info, "edges", "node"):
-                await hold_routes(page, loaders, context.now)
+            if pages is not None and "offerings" in selected_below(info, "edges", "node"):
+                await pages.routes(page, loaders, context.now)
             await preload_offerings(info, nodes, "edges", "node")
         edges = [
             ModelEdgeType(cursor=encode_cursor(offset + index), node=node)

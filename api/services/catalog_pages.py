@@ -14,8 +14,10 @@ prices after they were read.
 Not kept: pages whose models depend on prices in force (a maximum output price, or
 cheapest first: any scheduled change in the catalog could move them), requests with
 `Cache-Control: no-cache` (they read everything afresh) and every page when Redis is not
-configured (no generation is shared between processes). At most ``entries`` pages of the
-current generation are kept, least recently used out; a new generation drops them all.
+configured (no generation is shared between processes). The kept pages of the current
+generation hold at most ``max_rows`` rows in all (models, offerings, providers and prices:
+about 1.8 KB each, bench/README.md), least recently used out; a new generation drops them
+all.
 """
 
 from __future__ import annotations
@@ -67,6 +69,15 @@ class Routes:
     until: datetime | None
     """The first start or end of any of their prices after they were read (None: none)."""
 
+    @property
+    def size(self) -> int:
+        """The rows it holds."""
+        return (
+            sum(len(group) for group in self.offerings.values())
+            + len(self.providers)
+            + len(self.prices)
+        )
+
     def prime(self, loaders: Loaders) -> None:
         for model_id, offerings in self.offerings.items():
             loaders.offerings_by_model_id.prime(model_id, offerings)
@@ -81,16 +92,21 @@ class ModelsPage:
     total: int
     rows: list[LlmModel]
     kept: bool
-    """Kept for later requests: its routes are kept too once read (`hold_routes`)."""
+    """Kept for later requests: its routes are kept too once read (`CatalogPages.routes`)."""
     routes: Routes | None = None
+
+    @property
+    def size(self) -> int:
+        """The rows it holds."""
+        return len(self.rows) + (self.routes.size if self.routes is not None else 0)
 
 
 class CatalogPages:
     """The pages of the current catalog generation that this process keeps."""
 
-    def __init__(self, generation: CatalogGeneration, entries: int) -> None:
+    def __init__(self, generation: CatalogGeneration, max_rows: int) -> None:
         self._generation = generation
-        self._entries = entries
+        self._max_rows = max_rows
         self._kept: OrderedDict[ModelsQuery, ModelsPage] = OrderedDict()
         self._kept_generation: int | None = None
 
@@ -109,9 +125,25 @@ class CatalogPages:
         page = dataclasses.replace(await read_models_page(query, loaders, now), kept=True)
         if generation == self._kept_generation:  # no newer generation read meanwhile
             self._kept[query] = page
-            while len(self._kept) > self._entries:
-                self._kept.popitem(last=False)
+            self._evict()
         return page
+
+    async def routes(self, page: ModelsPage, loaders: Loaders, now: datetime) -> None:
+        """A kept page's routes in the request's loaders, read once while in force."""
+        if not page.kept:
+            return
+        routes = page.routes
+        if routes is None or (routes.until is not None and now >= routes.until):
+            routes = page.routes = await read_routes(loaders, [row.id for row in page.rows], now)
+            self._evict()
+        routes.prime(loaders)
+
+    def _evict(self) -> None:
+        """The least recently used pages out, until the rest fit in ``max_rows``."""
+        held = sum(page.size for page in self._kept.values())
+        while held > self._max_rows:
+            _query, page = self._kept.popitem(last=False)
+            held -= page.size
 
 
 async def read_models_page(query: ModelsQuery, loaders: Loaders, now: datetime) -> ModelsPage:
@@ -135,17 +167,7 @@ async def read_models_page(query: ModelsQuery, loaders: Loaders, now: datetime) 
     return ModelsPage(total=total, rows=rows, kept=False)
 
 
-async def hold_routes(page: ModelsPage, loaders: Loaders, now: datetime) -> None:
-    """For a kept page: its routes in the request's loaders, read once while in force."""
-    if not page.kept:
-        return
-    routes = page.routes
-    if routes is None or (routes.until is not None and now >= routes.until):
-        routes = page.routes = await _read_routes(loaders, [row.id for row in page.rows], now)
-    routes.prime(loaders)
-
-
-async def _read_routes(loaders: Loaders, model_ids: list[int], now: datetime) -> Routes:
+async def read_routes(loaders: Loaders, model_ids: list[int], now: datetime) -> Routes:
     groups = await loaders.offerings_by_model_id.load_many(model_ids)
     offerings = [offering for group in groups for offering in group]
     offering_ids = [offering.id for offering in offerings]

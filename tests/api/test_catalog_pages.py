@@ -183,13 +183,16 @@ async def test_pages_ordered_by_price_are_read_every_time(served: Served) -> Non
         assert len(served.statements) == 2
 
 
-async def test_the_least_recently_used_page_goes_first(
+async def test_the_least_recently_used_pages_go_first_beyond_the_rows_kept(
     settings: Settings, redis_url: str, sessions: sessionmaker[Session]
 ) -> None:
     _add_catalog(sessions, 5)
-    kept_one = settings.model_copy(update={"redis_url": redis_url, "page_cache_entries": 1})
-    async for served in _served(kept_one):
+    few_rows = settings.model_copy(update={"redis_url": redis_url, "page_cache_rows": 6})
+    async for served in _served(few_rows):
         other = SLUGS.replace("first: 50", "first: 2")
-        for query, statements in ((SLUGS, 2), (SLUGS, 0), (other, 2), (SLUGS, 2)):
+        # 5 models, then 2 more (too many: the 5 go), then the 5 again (the 2 go), then
+        # the routes of those 5 (22 rows: the page goes once they are read)
+        steps = ((SLUGS, 2), (SLUGS, 0), (other, 2), (SLUGS, 2), (PAGE, 4), (PAGE, 6))
+        for query, statements in steps:
             await served.post(query)
             assert len(served.statements) == statements, query

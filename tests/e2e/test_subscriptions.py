@@ -267,6 +267,8 @@ COMPARISON = """query($models: [String!]!) { comparison(models: $models) {
 MODEL_ROUTES = """query($slug: String!) { model(slug: $slug) {
   offerings { id provider { slug } price { inputPerMTok outputPerMTok } } } }"""
 PAIR = [SONNET, "gpt-5"]
+SONNET_PAGE = """query($search: String!) { models(filter: {search: $search}) {
+  edges { node { slug offerings { id price { inputPerMTok outputPerMTok } } } } } }"""
 
 
 async def comparison(base: str, *, no_cache: bool = False) -> dict[str, Any]:
@@ -329,14 +331,20 @@ async def cached_post(base: str, query: str, variables: dict[str, Any]) -> dict[
 async def test_every_api_process_serves_the_new_price_to_a_client_that_heard_of_it(
     stack: Stack,
 ) -> None:
-    """The response cache of each process holds the model's routes and the comparison;
-    the subscriber listens on one process and asks both on every receipt."""
+    """The response cache of each process holds the model's routes and the comparison, and
+    each keeps the rows of a `models` page that a caller with a key has executed on them
+    (api/services/catalog_pages.py); the subscriber listens on one process and asks all
+    three of both processes on every receipt."""
     processes = [stack.main, stack.second]
 
     async def look(base: str) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         routes = await cached_post(base, MODEL_ROUTES, {"slug": SONNET})
         answer = await cached_post(base, COMPARISON, {"models": PAIR})
-        return routes["model"]["offerings"], answer["comparison"]
+        page = await graphql(base, SONNET_PAGE, {"search": SONNET}, key=stack.pipeline.ops_key)
+        (node,) = [
+            edge["node"] for edge in page["models"]["edges"] if edge["node"]["slug"] == SONNET
+        ]
+        return routes["model"]["offerings"] + node["offerings"], answer["comparison"]
 
     cached = {base: await look(base) for base in processes}
     for base in processes:
@@ -355,8 +363,9 @@ async def test_every_api_process_serves_the_new_price_to_a_client_that_heard_of_
     fresh = await comparison(stack.second, no_cache=True)
     for event, looks in zip(received, seen, strict=True):
         for base, (routes, answer) in looks.items():
-            (route,) = [r for r in routes if r["id"] == event["offering"]["id"]]
-            assert route["price"] == event["current"], (base, event)
+            found = [r for r in routes if r["id"] == event["offering"]["id"]]
+            assert len(found) == 2, found  # the model's routes, and the page's
+            assert all(route["price"] == event["current"] for route in found), (base, event)
             assert answer["generatedAt"] != cached[base][1]["generatedAt"], base
             assert answer["monthlyCosts"] == fresh["monthlyCosts"], base
 
