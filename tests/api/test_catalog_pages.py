@@ -5,24 +5,20 @@ asking for no-cache, always read the database."""
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-import httpx
 import pytest
-from sqlalchemy import event, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.app import create_app
-from schema.db.engine import make_async_engine
 from schema.events import publisher
 from schema.models import LlmModel, Offering, Price
 from schema.settings import Settings
+from tests.api.served import App, served_app
 from tests.api.test_query_count import _add_catalog
-from tests.e2e.live import redis_database
 
 PAGE = """{ models(first: 50) { totalCount edges { node { slug
   offerings { provider { slug } price { inputPerMTok effectiveFrom } } } } } }"""
@@ -34,53 +30,21 @@ KEYED = {"Authorization": "Bearer llmref_abcdefgh_client"}
 START = datetime(2026, 6, 1, tzinfo=UTC)
 
 
-@dataclasses.dataclass
-class Served:
-    """The app in-process over ASGI, with its clock, counting its SQL statements."""
-
-    http: httpx.AsyncClient
-    statements: list[str]
-    now: datetime = START
-
-    async def post(self, query: str, **headers: str) -> dict[str, Any]:
-        self.statements.clear()
-        response = await self.http.post(
-            "/graphql", json={"query": query}, headers={**KEYED, **headers}
-        )
-        body: dict[str, Any] = response.json()
-        assert "errors" not in body, body
-        return body["data"]
-
-
-@pytest.fixture
-def redis_url() -> Iterator[str]:
-    with redis_database((5, 6, 9, 4)) as url:
-        yield url
-
-
-async def _served(settings: Settings) -> AsyncIterator[Served]:
-    engine = make_async_engine(settings.database_url)
-    statements: list[str] = []
-    event.listen(
-        engine.sync_engine, "before_cursor_execute", lambda *args: statements.append(args[2])
-    )
-    served = Served(httpx.AsyncClient(), statements)
-    app = create_app(settings, engine=engine, clock=lambda: served.now)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http,
-    ):
-        await app.state.hub.ready()
-        served.http = http
-        yield served
+async def _data(app: App, query: str, **headers: str) -> dict[str, Any]:
+    """The data of ``query`` asked by a caller with a key."""
+    response = await app.post({"query": query}, **KEYED, **headers)
+    body: dict[str, Any] = response.json()
+    assert "errors" not in body, body
+    return body["data"]  # type: ignore[no-any-return]
 
 
 @pytest.fixture
 async def served(
     settings: Settings, redis_url: str, sessions: sessionmaker[Session]
-) -> AsyncIterator[Served]:
+) -> AsyncIterator[App]:
     _add_catalog(sessions, 5)
-    async for running in _served(settings.model_copy(update={"redis_url": redis_url})):
+    async for running in served_app(settings.model_copy(update={"redis_url": redis_url})):
+        running.now = START
         yield running
 
 
@@ -92,16 +56,16 @@ def _input_prices(data: dict[str, Any]) -> list[str]:
     ]
 
 
-async def test_a_kept_page_executes_again_without_reading_the_database(served: Served) -> None:
-    first = await served.post(PAGE)
+async def test_a_kept_page_executes_again_without_reading_the_database(served: App) -> None:
+    first = await _data(served, PAGE)
     # count, page, offerings, providers, prices in force, and their next scheduled change
     assert len(served.statements) == 6
     assert first["models"]["totalCount"] == 5
     assert _input_prices(first) == ["1", "2"] * 5
-    assert await served.post(PAGE) == first
+    assert await _data(served, PAGE) == first
     assert served.statements == []
     # another selection of the same page: the same rows
-    slugs = await served.post(SLUGS)
+    slugs = await _data(served, SLUGS)
     assert served.statements == []
     assert [edge["node"]["slug"] for edge in slugs["models"]["edges"]] == [
         f"m{index:03}" for index in range(5)
@@ -109,27 +73,27 @@ async def test_a_kept_page_executes_again_without_reading_the_database(served: S
 
 
 async def test_a_page_first_read_without_its_offerings_reads_them_once_asked(
-    served: Served,
+    served: App,
 ) -> None:
-    await served.post(SLUGS)
+    await _data(served, SLUGS)
     assert len(served.statements) == 2  # count and page: no offerings unasked
-    await served.post(PAGE)
+    await _data(served, PAGE)
     assert len(served.statements) == 4  # the routes, once
-    await served.post(PAGE)
+    await _data(served, PAGE)
     assert served.statements == []
 
 
-async def test_no_cache_reads_the_database_every_time(served: Served) -> None:
-    await served.post(PAGE)
+async def test_no_cache_reads_the_database_every_time(served: App) -> None:
+    await _data(served, PAGE)
     for _ in range(2):
-        await served.post(PAGE, **{"Cache-Control": "no-cache"})
+        await _data(served, PAGE, **{"Cache-Control": "no-cache"})
         assert len(served.statements) == 5  # as without kept pages: no next-change read
 
 
 async def test_a_page_is_read_again_after_the_catalog_generation_moves(
-    served: Served, sessions: sessionmaker[Session], redis_url: str
+    served: App, sessions: sessionmaker[Session], redis_url: str
 ) -> None:
-    assert _input_prices(await served.post(PAGE))[0] == "1"
+    assert _input_prices(await _data(served, PAGE))[0] == "1"
     with sessions.begin() as session:
         model = session.scalars(select(LlmModel).where(LlmModel.slug == "m000")).one()
         offering_ids = select(Offering.id).where(Offering.model_id == model.id)
@@ -139,15 +103,15 @@ async def test_a_page_is_read_again_after_the_catalog_generation_moves(
             .values(input_per_mtok=Decimal(7))
         )
     # written without an ingest: no generation moved, so the kept rows still answer
-    assert _input_prices(await served.post(PAGE))[0] == "1"
+    assert _input_prices(await _data(served, PAGE))[0] == "1"
     assert served.statements == []
-    publisher(sessions, redis_url=redis_url, now=lambda: served.now)([model.id])
-    assert _input_prices(await served.post(PAGE))[:2] == ["7", "7"]
+    publisher(sessions, redis_url=redis_url, now=served.clock)([model.id])
+    assert _input_prices(await _data(served, PAGE))[:2] == ["7", "7"]
     assert len(served.statements) == 6
 
 
 async def test_a_scheduled_price_shows_from_its_start_without_an_ingest(
-    served: Served, sessions: sessionmaker[Session]
+    served: App, sessions: sessionmaker[Session]
 ) -> None:
     starts = START + timedelta(hours=1)
     with sessions.begin() as session:
@@ -162,24 +126,24 @@ async def test_a_scheduled_price_shows_from_its_start_without_an_ingest(
                 output_per_mtok=Decimal(2),
             )
         )
-    assert _input_prices(await served.post(PAGE))[0] == "1"
+    assert _input_prices(await _data(served, PAGE))[0] == "1"
     served.now = starts - timedelta(seconds=1)
-    assert _input_prices(await served.post(PAGE))[0] == "1"
+    assert _input_prices(await _data(served, PAGE))[0] == "1"
     assert served.statements == []
     served.now = starts
-    data = await served.post(PAGE)
+    data = await _data(served, PAGE)
     assert _input_prices(data)[0] == "0.5"
     assert data["models"]["edges"][0]["node"]["offerings"][0]["price"]["effectiveFrom"] == (
         "2026-06-01T01:00:00+00:00"
     )
     assert len(served.statements) == 4  # the routes again, not the page
-    await served.post(PAGE)
+    await _data(served, PAGE)
     assert served.statements == []
 
 
-async def test_pages_ordered_by_price_are_read_every_time(served: Served) -> None:
+async def test_pages_ordered_by_price_are_read_every_time(served: App) -> None:
     for _ in range(2):
-        await served.post(CHEAPEST)
+        await _data(served, CHEAPEST)
         assert len(served.statements) == 2
 
 
@@ -188,11 +152,11 @@ async def test_the_least_recently_used_pages_go_first_beyond_the_rows_kept(
 ) -> None:
     _add_catalog(sessions, 5)
     few_rows = settings.model_copy(update={"redis_url": redis_url, "page_cache_rows": 6})
-    async for served in _served(few_rows):
+    async for served in served_app(few_rows):
         other = SLUGS.replace("first: 50", "first: 2")
         # 5 models, then 2 more (too many: the 5 go), then the 5 again (the 2 go), then
         # the routes of those 5 (22 rows: the page goes once they are read)
         steps = ((SLUGS, 2), (SLUGS, 0), (other, 2), (SLUGS, 2), (PAGE, 4), (PAGE, 6))
         for query, statements in steps:
-            await served.post(query)
+            await _data(served, query)
             assert len(served.statements) == statements, query

@@ -4,22 +4,11 @@ when the server is gone or answers an error, and a new connection once it is bac
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 import redis
 
 from api.redis_get import RedisGet, RedisUnavailable
-from tests.e2e.live import redis_database
 from tests.redis_server import PrivateRedis, private_redis
-
-REDIS_DATABASES = (5, 6, 9, 4)
-
-
-@pytest.fixture
-def redis_url() -> Iterator[str]:
-    with redis_database(REDIS_DATABASES) as url:
-        yield url
 
 
 async def test_reads_the_key_in_the_urls_database(redis_url: str) -> None:

@@ -9,7 +9,7 @@ import functools
 import hashlib
 import json
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -18,10 +18,8 @@ import httpx
 import pytest
 import redis
 from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.app import create_app
 from api.response_cache import (
     Answer,
     CachedResponse,
@@ -32,16 +30,13 @@ from api.response_cache import (
 from schema.cache import CATALOG_GENERATION_KEY
 from schema.catalog.importer import import_curated
 from schema.db.base import utcnow
-from schema.db.engine import make_async_engine
 from schema.events import publisher
 from schema.ingest.offline import import_snapshot_file
 from schema.settings import Settings
+from tests.api.served import App, served_app
 from tests.api.test_comparison_cache import reprice
-from tests.e2e.live import redis_database
 
 MODELS_DEV_FIXTURE = Path(__file__).parents[1] / "fixtures/feeds/models.dev/api.json"
-REDIS_DATABASES = (5, 6, 9, 4)
-"""Numbers on the shared Redis server these tests may use (the first free one)."""
 
 ROUTES = """query Routes($slug: String!) { model(slug: $slug) {
   offerings { provider { slug } price { inputPerMTok outputPerMTok } } } }"""
@@ -50,48 +45,9 @@ COST = """{ comparison(models: ["glm-4v-9b", "qwen3.5-4b"]) {
 GLM = {"slug": "glm-4v-9b"}
 
 
-class App:
-    """The app in-process over ASGI, counting the SQL statements it runs."""
-
-    def __init__(self, http: httpx.AsyncClient, statements: list[str], engine: AsyncEngine) -> None:
-        self.http = http
-        self.statements = statements
-        self.engine = engine
-
-    async def post(self, body: dict[str, Any], **headers: str) -> httpx.Response:
-        self.statements.clear()
-        return await self.http.post("/graphql", json=body, headers=headers)
-
-    async def get(self, params: dict[str, Any], **headers: str) -> httpx.Response:
-        self.statements.clear()
-        encoded = {k: v if isinstance(v, str) else json.dumps(v) for k, v in params.items()}
-        return await self.http.get("/graphql", params=encoded, headers=headers)
-
-
-@pytest.fixture
-def redis_url() -> Iterator[str]:
-    with redis_database(REDIS_DATABASES) as url:
-        yield url
-
-
-async def _app(settings: Settings) -> AsyncIterator[App]:
-    engine = make_async_engine(settings.database_url)
-    statements: list[str] = []
-    event.listen(
-        engine.sync_engine, "before_cursor_execute", lambda *args: statements.append(args[2])
-    )
-    app = create_app(settings, engine=engine)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http,
-    ):
-        await app.state.hub.ready()
-        yield App(http, statements, engine)
-
-
 @pytest.fixture
 async def app(settings: Settings, redis_url: str) -> AsyncIterator[App]:
-    async for running in _app(settings.model_copy(update={"redis_url": redis_url})):
+    async for running in served_app(settings.model_copy(update={"redis_url": redis_url})):
         yield running
 
 
@@ -216,7 +172,7 @@ async def test_automatic_persisted_queries_over_post_and_get_with_etags(
     assert "cache-control" not in (await app.post({"query": ROUTES, "variables": GLM})).headers
 
     # known to every process sharing the Redis
-    async for other in _app(settings.model_copy(update={"redis_url": redis_url})):
+    async for other in served_app(settings.model_copy(update={"redis_url": redis_url})):
         assert (await other.post(hashed)).content == registered.content
 
     mismatch = await app.post({**hashed, "query": "{ providers { slug } }"})
