@@ -377,11 +377,11 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
     ) -> Any:
         """complete_value for a value that is not null, of an object, list of objects or
         list of leaves; IRREGULAR, before anything has run, when the value is not a regular
-        one for the shape. Errors of the subfields
-        are raised as graphql-core's complete_value raises them."""
+        one for the shape. Errors of the subfields are raised as graphql-core's
+        complete_value raises them."""
         kind = shape.kind
         if kind == OBJECT:
-            if self._irregular_object(value):
+            if self._irregular(value):
                 return IRREGULAR
             return self._subfields(shape, field_details_list, path, value)
         if type(value) is not list and type(value) is not tuple:
@@ -395,7 +395,7 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
             if item is None:
                 if not shape.item_nullable:
                     return IRREGULAR
-            elif self._irregular_object(item):
+            elif self._irregular(item):
                 return IRREGULAR
         return self._complete_items(shape, field_details_list, path, value)
 
@@ -408,7 +408,7 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
         if kind_of_value not in PLAIN_VALUES:
             if value is None:
                 return None if shape.item_nullable else IRREGULAR
-            if value is Undefined or isinstance(value, Exception) or self.is_awaitable(value):
+            if self._irregular(value):
                 return IRREGULAR
         assert shape.coerce is not None
         try:
@@ -419,7 +419,8 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return IRREGULAR
         return coerced
 
-    def _irregular_object(self, value: Any) -> bool:
+    def _irregular(self, value: Any) -> bool:
+        """Undefined, an exception or an awaitable: graphql-core's path completes it."""
         return value is Undefined or isinstance(value, Exception) or self.is_awaitable(value)
 
     def _subfields(

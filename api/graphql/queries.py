@@ -103,9 +103,10 @@ class Query:
             for row in rows:
                 loaders.model_by_id.prime(row.id, row)
             nodes = [ModelType.from_row(row) for row in rows]
-            if pages is not None and "offerings" in selected_below(info, "edges", "node"):
-                await pages.routes(page, loaders, context.now)
-            await preload_offerings(info, nodes, "edges", "node")
+            if "offerings" in selected_below(info, "edges", "node"):
+                if pages is not None:
+                    await pages.routes(page, loaders, context.now)
+                await preload_offerings(info, nodes, "edges", "node")
         edges = [
             ModelEdgeType(cursor=encode_cursor(offset + index), node=node)
             for index, node in enumerate(nodes)

@@ -28,7 +28,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from api.catalog_generation import CatalogGeneration
-from api.services.loaders import Loaders
+from api.services.loaders import Loaders, dialect_of
 from schema.domain.prices import PriceState
 from schema.models import LlmModel, Offering, Provider
 from schema.queries.catalog import (
@@ -175,8 +175,7 @@ async def read_routes(loaders: Loaders, model_ids: list[int], now: datetime) -> 
     providers = await loaders.provider_by_id.load_many(provider_ids)
     prices = await loaders.current_price_by_offering_id.load_many(offering_ids)
     async with loaders.session() as session:
-        dialect = session.get_bind().dialect.name
-        statement = select_next_price_change(offering_ids, now, dialect)
+        statement = select_next_price_change(offering_ids, now, dialect_of(session))
         starts, ends = (await session.execute(statement)).one()
     return Routes(
         offerings=dict(zip(model_ids, groups, strict=True)),

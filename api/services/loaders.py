@@ -7,10 +7,11 @@ than a `WHERE key IN (...)`. It knows nothing of GraphQL: a `BatchLoader` collec
 asked for while the event loop goes round and fetches them in one call, so fifty models'
 `offerings` fields cost one statement. Loaders are created per request (per emitted event
 for subscriptions), so nothing they fetch outlives it; the rows of a `models` page kept
-between requests are primed into them (api/services/catalog_pages.py). Each batch opens its own short
-read session, except inside `Loaders.sharing()`: there the batches (and the other reads
-that ask `Loaders.session()`) take turns on one session, so a request's dozen small
-statements cost one connection checkout, pre-ping, BEGIN and ROLLBACK instead of one each.
+between requests are primed into them (api/services/catalog_pages.py). Each batch opens
+its own short read session, except inside `Loaders.sharing()`: there the batches (and the
+other reads that ask `Loaders.session()`) take turns on one session, so a request's dozen
+small statements cost one connection checkout, pre-ping, BEGIN and ROLLBACK instead of
+one each.
 """
 
 from __future__ import annotations
@@ -140,13 +141,13 @@ Fetch = Callable[[AsyncSession, Sequence[K]], Awaitable[Mapping[K, V]]]
 """One statement for a batch of keys: the value of each key found."""
 
 
-def _dialect(session: AsyncSession) -> str:
+def dialect_of(session: AsyncSession) -> str:
     return session.get_bind().dialect.name
 
 
 def _rows_by(entity: type[Row], column: InstrumentedAttribute[K]) -> Fetch[K, Row]:
     async def fetch(session: AsyncSession, keys: Sequence[K]) -> dict[K, Row]:
-        rows = await session.scalars(select(entity).where(among(column, keys, _dialect(session))))
+        rows = await session.scalars(select(entity).where(among(column, keys, dialect_of(session))))
         return {getattr(row, column.key): row for row in rows}
 
     return fetch
@@ -156,7 +157,7 @@ def _grouped_by(
     entity: type[Row], column: InstrumentedAttribute[K], *order: InstrumentedAttribute[Any]
 ) -> Fetch[K, list[Row]]:
     async def fetch(session: AsyncSession, keys: Sequence[K]) -> dict[K, list[Row]]:
-        condition = among(column, keys, _dialect(session))
+        condition = among(column, keys, dialect_of(session))
         rows = await session.scalars(select(entity).where(condition).order_by(*order))
         grouped: dict[K, list[Row]] = defaultdict(list)
         for row in rows:
@@ -171,7 +172,7 @@ def _current_prices(now: datetime) -> Fetch[int, PriceState]:
     cost a fraction of ORM objects, and nothing writes them back)."""
 
     async def fetch(session: AsyncSession, offering_ids: Sequence[int]) -> dict[int, PriceState]:
-        statement = select_current_prices(offering_ids, now, _dialect(session)).with_only_columns(
+        statement = select_current_prices(offering_ids, now, dialect_of(session)).with_only_columns(
             Price.offering_id,
             Price.input_per_mtok,
             Price.output_per_mtok,

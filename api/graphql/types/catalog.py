@@ -539,11 +539,10 @@ class ModelConnectionType:
 
 
 async def preload_offerings(info: Info[Context, None], models: list[ModelType], *path: str) -> None:
-    """When the query asks for the offerings of these models (at `path` under this field):
-    load them, with their providers and prices, one batch each for the whole page, so that
-    everything below the page resolves from values in hand, not an awaitable per model."""
-    if "offerings" not in selected_below(info, *path):
-        return
+    """For a query that asks for the offerings of these models (at `path` under this
+    field): load them, with their providers and prices, one batch each for the whole page,
+    so that everything below the page resolves from values in hand, not an awaitable per
+    model."""
     groups = await info.context.loaders.offerings_by_model_id.load_many(
         [int(model.id) for model in models]
     )
