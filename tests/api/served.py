@@ -16,18 +16,27 @@ from schema.db.engine import make_async_engine
 from schema.settings import Settings
 
 
-class App:
-    """The running app: its client, the statements of its last request, its engine, and
-    the "now" its requests are answered at (the real clock until a test sets one)."""
+class Clock:
+    """The "now" of the app's requests: the real clock until a test sets ``now``."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
-        self.http = httpx.AsyncClient()
-        self.statements: list[str] = []
-        self.engine = engine
+    def __init__(self) -> None:
         self.now: datetime | None = None
 
-    def clock(self) -> datetime:
+    def __call__(self) -> datetime:
         return self.now or datetime.now(UTC)
+
+
+class App:
+    """The running app: its client, the statements of its last request, its engine, and
+    its clock."""
+
+    def __init__(
+        self, http: httpx.AsyncClient, statements: list[str], engine: AsyncEngine, clock: Clock
+    ) -> None:
+        self.http = http
+        self.statements = statements
+        self.engine = engine
+        self.clock = clock
 
     async def post(self, body: dict[str, Any], **headers: str) -> httpx.Response:
         self.statements.clear()
@@ -41,17 +50,15 @@ class App:
 
 async def served_app(settings: Settings) -> AsyncIterator[App]:
     engine = make_async_engine(settings.database_url)
-    served = App(engine)
+    statements: list[str] = []
     event.listen(
-        engine.sync_engine,
-        "before_cursor_execute",
-        lambda *args: served.statements.append(args[2]),
+        engine.sync_engine, "before_cursor_execute", lambda *args: statements.append(args[2])
     )
-    app = create_app(settings, engine=engine, clock=served.clock)
+    clock = Clock()
+    app = create_app(settings, engine=engine, clock=clock)
     async with (
         app.router.lifespan_context(app),
         httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http,
     ):
         await app.state.hub.ready()
-        served.http = http
-        yield served
+        yield App(http, statements, engine, clock)

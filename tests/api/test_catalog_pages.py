@@ -44,7 +44,7 @@ async def served(
 ) -> AsyncIterator[App]:
     _add_catalog(sessions, 5)
     async for running in served_app(settings.model_copy(update={"redis_url": redis_url})):
-        running.now = START
+        running.clock.now = START
         yield running
 
 
@@ -127,10 +127,10 @@ async def test_a_scheduled_price_shows_from_its_start_without_an_ingest(
             )
         )
     assert _input_prices(await _data(served, PAGE))[0] == "1"
-    served.now = starts - timedelta(seconds=1)
+    served.clock.now = starts - timedelta(seconds=1)
     assert _input_prices(await _data(served, PAGE))[0] == "1"
     assert served.statements == []
-    served.now = starts
+    served.clock.now = starts
     data = await _data(served, PAGE)
     assert _input_prices(data)[0] == "0.5"
     assert data["models"]["edges"][0]["node"]["offerings"][0]["price"]["effectiveFrom"] == (
